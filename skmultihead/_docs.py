@@ -1,0 +1,53 @@
+"""Docstring fragments shared by the estimators."""
+
+COMMON_PARAMETERS = """\
+hidden_layer_sizes : tuple of int, default=(100,)
+        Units of the shared trunk's dense layers.
+    activation : str, default="relu"
+        Activation of the hidden layers (any Keras activation name).
+    dropout : float or tuple of float, default=0.0
+        Dropout after each hidden layer: one rate for all, or one per layer.
+    loss_weights : dict, default=None
+        ``{head name: weight}`` of each head's loss in the total loss (1.0 when not
+        given). A single head's weight can also be set as ``loss_weights__<head>``, e.g. in
+        ``set_params`` or a ``GridSearchCV`` grid.
+    optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
+        Its arguments are routed: ``optimizer__learning_rate=1e-3``.
+    epochs : int, default=100
+        Passes over the training data.
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step; "auto" is ``min(200, n_samples)``, as in scikit-learn's
+        MLPClassifier.
+    validation_split : float, default=0.0
+        Fraction of the training rows Keras holds out to report ``val_*`` in ``history_``.
+    shuffle : bool, default=True
+        Shuffle the rows before each epoch.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Keras callbacks for fit; their arguments can be routed (``callbacks__0__patience``).
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit`` instead of building a new one.
+    random_state : int, RandomState or None, default=None
+        Seeds the initial weights, dropout and shuffling: two fits with the same int give
+        the same predictions.
+    verbose : int, default=0
+        Keras's verbosity; 1 shows the progress bar.
+    run_eagerly : bool, default=False
+        Run Keras's train step eagerly (for debugging).
+    **kwargs
+        Routed parameters, as in scikeras: ``optimizer__*``, ``fit__*`` (to
+        ``keras.Model.fit``), ``callbacks__*``, ``loss_weights__<head>``. Anything else is
+        an error at fit, with a suggestion."""
+
+COMMON_ATTRIBUTES = """\
+model_ : keras.Model
+        The trained network; one output per head, named after it.
+    heads_ : dict of str to Head
+        The fitted head of each name (kind, classes, target scaling).
+    history_ : dict of str to list of float
+        Keras's loss and metrics per epoch: ``loss``, ``<head>_loss``,
+        ``<head>_accuracy`` (classification) or ``<head>_mae`` (regression, on the
+        standardized target), and ``val_*`` with validation.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during fit, when X was a DataFrame."""

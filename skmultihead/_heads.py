@@ -1,0 +1,246 @@
+"""Heads: what each output of the network is, and how its target is encoded and decoded.
+
+A `Head` is a specification (kind, own hidden units, loss, metrics). `fit` learns the
+encoding from the head's target: class labels for classification heads, mean and scale for
+regression heads (targets are standardized inside the network and transformed back at
+predict, so the losses of different heads are on comparable scales).
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score, r2_score
+
+# kind -> output activation, loss and metric (Keras metric class, name in history_)
+HEAD_KINDS = {
+    "binary": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
+    "multiclass": {
+        "activation": "softmax",
+        "loss": "sparse_categorical_crossentropy",
+        "metric": ("SparseCategoricalAccuracy", "accuracy"),
+    },
+    "multilabel": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
+    "regression": {"activation": "linear", "loss": "mean_squared_error", "metric": ("MeanAbsoluteError", "mae")},
+}
+CLASSIFICATION = ("binary", "multiclass", "multilabel")
+
+
+def _quoted(names):
+    return ", ".join(repr(n) for n in names)
+
+
+class Head(BaseEstimator):
+    """Specification of one output head.
+
+    Parameters
+    ----------
+    kind : {"binary", "multiclass", "multilabel", "regression"} or None, default=None
+        None infers the kind from the target: float values give a regression head (except
+        0.0/1.0 only, which is binary); other values give a binary head (two classes) or a
+        multiclass head; a 2-D 0/1 target gives a multilabel head. Declare
+        ``"multiclass"`` for a 2-D one-hot target and ``"regression"`` for integer values
+        that are quantities, not classes.
+    units : tuple of int, default=()
+        Sizes of dense layers of this head's own, between the shared trunk and its output.
+    activation : str, optional
+        Output activation; defaults to the kind's (sigmoid, softmax or linear).
+    loss : str or keras.losses.Loss, optional
+        Loss of this head; defaults to the kind's (binary or sparse categorical
+        cross-entropy, mean squared error of the standardized target).
+    metrics : list, optional
+        Keras metrics of this head; defaults to accuracy (classification) or mean absolute
+        error of the standardized target (regression).
+
+    Attributes
+    ----------
+    kind_ : str
+        The declared or inferred kind.
+    classes_ : ndarray
+        Class labels (classification heads), sorted; for multilabel heads the label indices.
+    mean_, scale_ : ndarray
+        Standardization of a regression target.
+    n_outputs_ : int
+        Units of the output layer.
+    """
+
+    def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None):
+        self.kind = kind
+        self.units = units
+        self.activation = activation
+        self.loss = loss
+        self.metrics = metrics
+
+    # -- fitting -------------------------------------------------------------------------
+    def fit(self, y, name):
+        """Learn the encoding of this head's target ``y``; ``name`` is used in messages."""
+        self.name_ = name
+        y = np.asarray(y)
+        _check_no_missing(y, name)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim not in (1, 2):
+            raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
+        kind = _infer_kind(y, name) if self.kind is None else self.kind
+        if kind not in HEAD_KINDS:
+            raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {_quoted(HEAD_KINDS)}.")
+        self.kind_ = kind
+        self.ndim_ = y.ndim
+        self.dtype_ = y.dtype
+        getattr(self, f"_fit_{kind}")(y)
+        return self
+
+    def _fit_binary(self, y):
+        self._require_ndim(y, 1, "binary heads take a 1-D target")
+        self.classes_ = self._unique_classes(y)
+        if len(self.classes_) > 2:
+            raise ValueError(
+                f"head {self.name_!r} is binary but its target has {len(self.classes_)} classes "
+                f"({_quoted(self.classes_[:5])}, ...); declare it 'multiclass'."
+            )
+        self.n_outputs_ = 1
+
+    def _fit_multiclass(self, y):
+        self.one_hot_ = y.ndim == 2
+        if self.one_hot_:
+            if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+                raise ValueError(
+                    f"head {self.name_!r} is multiclass with a 2-D target, which must be one-hot rows "
+                    "(0/1 with exactly one 1 per row)."
+                )
+            self.classes_ = np.arange(y.shape[1])
+        else:
+            self.classes_ = self._unique_classes(y)
+        self.n_outputs_ = len(self.classes_)
+
+    def _fit_multilabel(self, y):
+        self._require_ndim(y, 2, "multilabel heads take a 2-D 0/1 indicator target")
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"head {self.name_!r} is multilabel; its indicator target must hold only 0 and 1.")
+        self.classes_ = np.arange(y.shape[1])
+        self.n_outputs_ = y.shape[1]
+
+    def _fit_regression(self, y):
+        if y.dtype.kind not in "biuf":
+            raise ValueError(
+                f"head {self.name_!r} is a regression head but its target is not numeric "
+                f"(dtype {y.dtype}); declare a classification kind or encode the values as numbers."
+            )
+        y = y.astype(float)
+        if not np.isfinite(y).all():
+            raise ValueError(f"the target of regression head {self.name_!r} holds inf; use finite values.")
+        self.mean_ = y.mean(axis=0)
+        scale = y.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+
+    def _unique_classes(self, y):
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"head {self.name_!r} has a single class ({classes[0]!r}) in the training data; "
+                "a classification head needs at least two classes."
+            )
+        return classes
+
+    def _require_ndim(self, y, ndim, why):
+        if y.ndim != ndim:
+            raise ValueError(f"head {self.name_!r}: {why}; got a {y.ndim}-D target.")
+
+    # -- what the network is given and what it returns ------------------------------------
+    @property
+    def activation_(self):
+        return self.activation or HEAD_KINDS[self.kind_]["activation"]
+
+    @property
+    def loss_(self):
+        return self.loss or HEAD_KINDS[self.kind_]["loss"]
+
+    @property
+    def is_classifier_(self):
+        return self.kind_ in CLASSIFICATION
+
+    def encode(self, y):
+        """The target as the network is trained on it."""
+        y = np.asarray(y)
+        _check_no_missing(y, self.name_)
+        if y.ndim == 2 and y.shape[1] == 1 and self.ndim_ == 1:
+            y = y[:, 0]
+        if self.kind_ == "regression":
+            return ((y.astype(float) - self.mean_) / self.scale_).astype("float32")
+        if self.kind_ == "multilabel" or getattr(self, "one_hot_", False):
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"head {self.name_!r} was fitted on a target of {len(self.classes_)} columns; "
+                    f"got shape {y.shape}."
+                )
+            return y.argmax(axis=1).astype("int32") if self.kind_ == "multiclass" else y.astype("float32")
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"head {self.name_!r} got labels {_quoted(unseen[:5])} that were not in the training "
+                f"data; its classes are {_quoted(self.classes_)}."
+            )
+        codes = np.searchsorted(self.classes_, y)
+        return codes.astype("float32" if self.kind_ == "binary" else "int32")
+
+    def predict_proba(self, raw):
+        """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
+        raw = np.asarray(raw, dtype=float)
+        if self.kind_ == "binary":
+            p = raw.reshape(-1)
+            return np.column_stack([1.0 - p, p])
+        return raw
+
+    def decode(self, raw):
+        """Predictions in the form of the training target."""
+        raw = np.asarray(raw)
+        if self.kind_ == "regression":
+            values = raw * self.scale_ + self.mean_
+            return values.reshape(-1) if self.ndim_ == 1 else values
+        if self.kind_ == "multilabel":
+            return (raw >= 0.5).astype(self.dtype_)
+        if self.kind_ == "binary":
+            return self.classes_[(raw.reshape(-1) >= 0.5).astype(int)]
+        codes = raw.argmax(axis=1)
+        if self.one_hot_:
+            return np.eye(len(self.classes_), dtype=self.dtype_)[codes]
+        return self.classes_[codes]
+
+    def score(self, y, prediction, sample_weight=None):
+        """Accuracy (classification; subset accuracy for multilabel) or R² (regression)."""
+        if self.kind_ == "regression":
+            return r2_score(np.asarray(y, dtype=float).reshape(prediction.shape), prediction, sample_weight=sample_weight)
+        return accuracy_score(np.asarray(y).reshape(prediction.shape), prediction, sample_weight=sample_weight)
+
+
+def _infer_kind(y, name):
+    if y.ndim == 2:
+        if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+            return "multilabel"
+        if y.dtype.kind == "f":
+            return "regression"
+        raise ValueError(
+            f"head {name!r} has a 2-D target that is neither a 0/1 indicator (multilabel) nor float "
+            "columns (regression); declare its kind in `heads` (e.g. 'multiclass' for one-hot rows)."
+        )
+    if y.dtype.kind == "f":
+        integral_pair = np.isin(y, (0.0, 1.0)).all()
+        return "binary" if integral_pair else "regression"
+    if y.dtype.kind == "O":
+        types = sorted({type(v).__name__ for v in y})
+        if len(types) > 1:
+            raise ValueError(
+                f"head {name!r} mixes label types {types}; a head's labels must be all strings, "
+                "all numbers or all booleans."
+            )
+    return "binary" if len(np.unique(y)) <= 2 else "multiclass"
+
+
+def _check_no_missing(y, name):
+    missing = pd.isna(y) if y.dtype.kind == "O" else (np.isnan(y) if y.dtype.kind == "f" else None)
+    if missing is not None and missing.any():
+        rows = np.flatnonzero(missing.reshape(len(y), -1).any(axis=1))
+        raise ValueError(
+            f"the target of head {name!r} has {rows.size} missing value(s) (rows {rows[:5].tolist()}...); "
+            "drop those rows or fill the values before fitting."
+        )

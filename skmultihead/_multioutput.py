@@ -1,0 +1,155 @@
+"""MultiOutputNNClassifier: one network, named heads of mixed kinds."""
+
+import numpy as np
+from sklearn.base import MultiOutputMixin, clone
+from sklearn.utils.metaestimators import available_if
+
+from ._base import MultiHeadBase, _names, _suggest
+from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._heads import Head
+from ._inputs import row_index
+from ._targets import join_targets, split_targets
+
+
+def _has_classification_head(estimator):
+    return not hasattr(estimator, "heads_") or any(h.is_classifier_ for h in estimator.heads_.values())
+
+
+class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
+    __doc__ = f"""One neural network with a shared trunk and one named output head per target.
+
+    Heads may be of different kinds (binary, multiclass, multilabel, regression); each gets
+    its own output layer, loss and metric, and all are trained together in one fit.
+
+    Targets: a DataFrame (a head per column), a dict ``{{head: array}}``, a 2-D array (heads
+    ``output_0``, ``output_1``, ...), a list of 1-D numpy arrays, or one 1-D target.
+    A head's own target may be 2-D: a 0/1 indicator (multilabel) or one-hot rows
+    (declare it ``"multiclass"``). Labels may be strings, ints, bools or categoricals.
+    Missing target values are an error.
+
+    Because it mixes classification and regression heads, this estimator declares itself
+    neither a classifier nor a regressor to scikit-learn (``estimator_type=None``,
+    multi-output targets). Declaring "classifier" would make scikit-learn call
+    ``type_of_target`` on the whole target when choosing CV folds, which raises on a
+    DataFrame that mixes string labels and floats.
+
+    Parameters
+    ----------
+    heads : dict, default=None
+        ``{{head name: kind or Head}}`` overriding the kind inferred from the target
+        (kinds: "binary", "multiclass", "multilabel", "regression"), or giving a head
+        its own hidden units, loss or metrics through a `Head`.
+    {COMMON_PARAMETERS}
+
+    Attributes
+    ----------
+    classes_ : list of ndarray
+        Class labels of each classification head, in head order (as `predict_proba`).
+    {COMMON_ATTRIBUTES}
+    """
+
+    def __init__(
+        self,
+        heads=None,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        loss_weights=None,
+        optimizer="adam",
+        epochs=100,
+        batch_size="auto",
+        validation_split=0.0,
+        shuffle=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+        **kwargs,
+    ):
+        self._init_params(locals(), kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = None
+        tags.target_tags.single_output = True
+        return tags
+
+    # -- targets and heads -----------------------------------------------------------------
+    def _split_targets(self, y, reset):
+        columns, layout = split_targets(y)
+        if reset:
+            self.target_layout_ = layout
+            return columns
+        expected = list(self.heads_)
+        missing = [n for n in expected if n not in columns]
+        extra = [n for n in columns if n not in self.heads_]
+        if missing or extra:
+            raise ValueError(
+                f"y has heads {_names(columns)} but the model was fitted with {_names(expected)}"
+                f"{'; missing: ' + _names(missing) if missing else ''}{'; unknown: ' + _names(extra) if extra else ''}."
+            )
+        return columns
+
+    def _fit_heads(self, columns):
+        specs = dict(self.heads or {})
+        for name, spec in specs.items():
+            if name not in columns:
+                raise ValueError(
+                    f"heads names head {name!r}, which is not in y; heads are {_names(columns)}."
+                    f"{_suggest(name, columns)}"
+                )
+            if not isinstance(spec, (str, Head)):
+                raise TypeError(
+                    f"heads[{name!r}] must be a kind (str) or a Head; got {type(spec).__name__}."
+                )
+        heads = {}
+        for name, target in columns.items():
+            spec = specs.get(name)
+            head = clone(spec) if isinstance(spec, Head) else Head(kind=spec)
+            heads[name] = head.fit(target, name)
+        self.classes_ = [h.classes_ for h in heads.values() if h.is_classifier_]
+        return heads
+
+    # -- predictions -----------------------------------------------------------------------
+    def predict(self, X):
+        """Predict every head, returned in the container kind ``y`` had at fit.
+
+        DataFrame targets give a DataFrame with X's index (when X is a DataFrame);
+        labels are in their original form and dtype.
+        """
+        return join_targets(self._predict_columns(X), self.target_layout_, index=row_index(X))
+
+    def _predict_columns(self, X):
+        raw = self._predict_raw(X)
+        return {name: head.decode(raw[name]) for name, head in self.heads_.items()}
+
+    @available_if(_has_classification_head)
+    def predict_proba(self, X):
+        """Class probabilities: a list with one (n_samples, n_classes) array per
+        classification head, in head order, columns in ``classes_`` order."""
+        return list(self.predict_head_proba(X).values())
+
+    @available_if(_has_classification_head)
+    def predict_head_proba(self, X):
+        """Class probabilities by head name: ``{head: (n_samples, n_classes) array}``."""
+        raw = self._predict_raw(X)
+        return {name: head.predict_proba(raw[name]) for name, head in self.heads_.items() if head.is_classifier_}
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over heads of accuracy (classification heads; subset accuracy for
+        multilabel heads) and R² (regression heads).
+
+        Use `score_heads` for each head's score, or `head_scorer` for any metric of one head.
+        """
+        return float(np.mean(list(self.score_heads(X, y, sample_weight).values())))
+
+    def score_heads(self, X, y, sample_weight=None):
+        """``{head: score}``: accuracy for classification heads, R² for regression heads."""
+        columns = self._split_targets(y, reset=False)
+        predicted = self._predict_columns(X)
+        return {
+            name: head.score(columns[name], predicted[name], sample_weight=sample_weight)
+            for name, head in self.heads_.items()
+        }

@@ -1,0 +1,128 @@
+"""Targets: the user's container <-> ``{head name: array}``.
+
+Accepted containers, and the head names they give:
+
+- ``pandas.DataFrame``: one head per column, named by the column;
+- ``pandas.Series`` or a 1-D array: one head, named by the series or ``output_0``;
+- ``dict``: ``{head name: 1-D or 2-D array}``;
+- 2-D array (or a list of rows): one head per column, ``output_0``, ``output_1``, ...;
+- ``list``/``tuple`` of numpy arrays or Series: one head per element, ``output_<i>``.
+
+`join_targets` rebuilds the kind of container that `split_targets` received.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+ACCEPTED = (
+    "a pandas DataFrame (one column per head), a pandas Series or 1-D array (one head), "
+    "a dict {head name: array}, a 2-D array (one column per head) or a list of 1-D arrays"
+)
+
+
+@dataclass(frozen=True)
+class TargetLayout:
+    """How a target was given, so predictions can be returned the same way."""
+
+    kind: str  # "dataframe", "series", "dict", "array", "list" or "vector"
+    names: tuple
+    labels: tuple = ()  # original DataFrame column labels / Series name
+    dtypes: tuple = ()  # pandas dtypes, for DataFrame and Series
+
+
+def _default_names(n):
+    return tuple(f"output_{i}" for i in range(n))
+
+
+def split_targets(y):
+    """Split a target container into ``{head name: numpy array}`` and its layout.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is none of the accepted containers.
+    ValueError
+        If the heads do not all have the same number of rows.
+    """
+    if isinstance(y, pd.DataFrame):
+        names = tuple(str(c) for c in y.columns)
+        if len(set(names)) != len(names):
+            raise ValueError(f"y has duplicate column names {list(y.columns)}; each head needs its own name.")
+        columns = {n: np.asarray(y[c]) for n, c in zip(names, y.columns)}
+        layout = TargetLayout("dataframe", names, tuple(y.columns), tuple(y.dtypes))
+    elif isinstance(y, pd.Series):
+        name = "output_0" if y.name is None else str(y.name)
+        columns = {name: np.asarray(y)}
+        layout = TargetLayout("series", (name,), (y.name,), (y.dtype,))
+    elif isinstance(y, dict):
+        bad = [k for k in y if not isinstance(k, str)]
+        if bad:
+            raise TypeError(f"y is a dict whose keys must be head names (str); got {bad!r}.")
+        columns = {k: np.asarray(v) for k, v in y.items()}
+        layout = TargetLayout("dict", tuple(y))
+    elif isinstance(y, (list, tuple)) and y and all(isinstance(v, (np.ndarray, pd.Series)) for v in y):
+        names = _default_names(len(y))
+        columns = dict(zip(names, (np.asarray(v) for v in y)))
+        layout = TargetLayout("list", names)
+    elif (isinstance(y, (list, tuple)) or hasattr(y, "__array__")) and not sparse.issparse(y):
+        array = np.asarray(y)
+        if array.ndim == 1:
+            columns = {"output_0": array}
+            layout = TargetLayout("vector", ("output_0",))
+        elif array.ndim == 2:
+            names = _default_names(array.shape[1])
+            columns = {n: array[:, i] for i, n in enumerate(names)}
+            layout = TargetLayout("array", names)
+        else:
+            raise ValueError(f"y has {array.ndim} dimensions; expected {ACCEPTED}.")
+    else:
+        raise TypeError(f"y of type {type(y).__name__} is not accepted; expected {ACCEPTED}.")
+    if not columns:
+        raise ValueError(f"y has no heads; expected {ACCEPTED}.")
+    _check_same_length(columns)
+    return columns, layout
+
+
+def _check_same_length(columns):
+    lengths = {name: len(v) if np.ndim(v) else None for name, v in columns.items()}
+    if None in lengths.values() or len(set(lengths.values())) > 1:
+        raise ValueError(f"every head's target must have one row per sample; got lengths {lengths}.")
+
+
+def join_targets(columns, layout, index=None):
+    """Rebuild the container kind described by ``layout`` from ``{head name: array}``.
+
+    Parameters
+    ----------
+    columns : dict
+        One array per head, in any order; all heads of ``layout`` must be present.
+    layout : TargetLayout
+        As returned by `split_targets`.
+    index : pandas.Index, optional
+        Row index for DataFrame and Series outputs.
+    """
+    values = [columns[n] for n in layout.names]
+    if layout.kind == "dataframe":
+        data = {label: _restore(v, dtype, index) for label, v, dtype in zip(layout.labels, values, layout.dtypes)}
+        return pd.DataFrame(data, index=index)
+    if layout.kind == "series":
+        return _restore(values[0], layout.dtypes[0], index).rename(layout.labels[0])
+    if layout.kind == "dict":
+        return dict(zip(layout.names, values))
+    if layout.kind == "list":
+        return values
+    if layout.kind == "vector":
+        return values[0]
+    return np.column_stack(values)
+
+
+def _restore(values, dtype, index):
+    """A Series of ``values`` in its original pandas dtype (categoricals, strings, ...)."""
+    series = pd.Series(values, index=index)
+    # Float predictions (a regression head on an integer column) keep their float dtype.
+    if values.dtype.kind != "f" or pd.api.types.is_float_dtype(dtype):
+        series = series.astype(dtype)
+    return series
