@@ -84,9 +84,10 @@ class MultiHeadBase(BaseWrapper):
         """Set parameters, including routed ones (``optimizer__learning_rate``,
         ``loss_weights__<head>``, ...)."""
         declared = self._declared_params()
+        known = set(declared) | set(self.get_params(deep=False))
         for name in params:
             base = name.split("__", 1)[0]
-            if base not in declared and not (("__" in name) and base in self._routing_prefixes):
+            if name not in known and base not in declared and base not in self._routing_prefixes:
                 raise ValueError(
                     f"Invalid parameter {name!r} for {type(self).__name__}.{_suggest(name, declared)} "
                     f"Routed parameters start with one of {_names(sorted(self._routing_prefixes))} and '__'."
@@ -96,9 +97,11 @@ class MultiHeadBase(BaseWrapper):
     def _check_routed_params(self):
         declared = self._declared_params()
         for name in self.get_params(deep=False):
-            if "__" in name and name.split("__", 1)[0] not in self._routing_prefixes:
+            prefix = name.split("__", 1)[0]
+            if "__" in name and prefix not in self._routing_prefixes:
                 raise ValueError(
-                    f"{type(self).__name__} got an unknown parameter {name!r}.{_suggest(name, declared)} "
+                    f"{type(self).__name__} got an unknown parameter {name!r}."
+                    f"{_suggest(prefix, self._routing_prefixes)} "
                     f"Routed parameters start with one of {_names(sorted(self._routing_prefixes))} and '__'."
                 )
         for name in set(self.get_params(deep=False)) - set(declared):

@@ -137,7 +137,7 @@ class Head(BaseEstimator):
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
-                f"head {self.name_!r} has a single class ({classes[0]!r}) in the training data; "
+                f"head {self.name_!r} has only 1 class ({classes[0]!r}) in the training data; "
                 "a classification head needs at least two classes."
             )
         return classes
@@ -189,6 +189,8 @@ class Head(BaseEstimator):
         if self.kind_ == "binary":
             p = raw.reshape(-1)
             return np.column_stack([1.0 - p, p])
+        if self.kind_ == "multiclass":
+            return raw / raw.sum(axis=1, keepdims=True)  # exact sums after float32 softmax
         return raw
 
     def decode(self, raw):

@@ -40,8 +40,10 @@ def _check_numeric(X):
 def _is_numeric_column(column):
     try:
         column.astype(float)
-    except (TypeError, ValueError):
+    except ValueError:  # strings such as category names; other objects are check_array's to report
         return False
+    except TypeError:
+        return True
     return True
 
 

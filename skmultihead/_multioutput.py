@@ -44,7 +44,8 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
     Attributes
     ----------
     classes_ : list of ndarray
-        Class labels of each classification head, in head order (as `predict_proba`).
+        Class labels of each classification head, in head order (as `predict_proba`);
+        the one array when ``y`` was a single 1-D target. Absent when no head classifies.
     {COMMON_ATTRIBUTES}
     """
 
@@ -109,8 +110,14 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
             spec = specs.get(name)
             head = clone(spec) if isinstance(spec, Head) else Head(kind=spec)
             heads[name] = head.fit(target, name)
-        self.classes_ = [h.classes_ for h in heads.values() if h.is_classifier_]
+        classes = [h.classes_ for h in heads.values() if h.is_classifier_]
+        if classes:
+            self.classes_ = classes[0] if self._single_output else classes
         return heads
+
+    @property
+    def _single_output(self):
+        return self.target_layout_.kind in ("vector", "series")
 
     # -- predictions -----------------------------------------------------------------------
     def predict(self, X):
@@ -128,8 +135,12 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
     @available_if(_has_classification_head)
     def predict_proba(self, X):
         """Class probabilities: a list with one (n_samples, n_classes) array per
-        classification head, in head order, columns in ``classes_`` order."""
-        return list(self.predict_head_proba(X).values())
+        classification head, in head order, columns in ``classes_`` order.
+
+        When ``y`` was a single 1-D target, the one array itself (as for any
+        single-output classifier)."""
+        probas = list(self.predict_head_proba(X).values())
+        return probas[0] if self._single_output else probas
 
     @available_if(_has_classification_head)
     def predict_head_proba(self, X):

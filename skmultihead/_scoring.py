@@ -48,11 +48,12 @@ class _HeadScorer:
         self.scorer = scorer
 
     def __call__(self, estimator, X, y, sample_weight=None):
+        view = _HeadView(estimator, self.head)
         y_head = split_targets(y)[0].get(self.head)
         if y_head is None:
             raise ValueError(f"head_scorer for head {self.head!r}: y has no target for that head.")
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self.scorer(_HeadView(estimator, self.head), X, y_head, **kwargs)
+        return self.scorer(view, X, y_head, **kwargs)
 
     def __repr__(self):
         return f"head_scorer({self.head!r}, {self.scorer!r})"

@@ -47,6 +47,8 @@ def split_targets(y):
     ValueError
         If the heads do not all have the same number of rows.
     """
+    if y is None:
+        raise ValueError(f"this estimator requires y to be passed, but the target y is None; expected {ACCEPTED}.")
     if isinstance(y, pd.DataFrame):
         names = tuple(str(c) for c in y.columns)
         if len(set(names)) != len(names):
