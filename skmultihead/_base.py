@@ -29,23 +29,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._inputs import check_features
 from ._model import build_model, compile_model
 
-# Parameters every estimator takes; each estimator's __init__ lists them after its own.
-COMMON_PARAMS = (
-    "hidden_layer_sizes",
-    "activation",
-    "dropout",
-    "loss_weights",
-    "optimizer",
-    "epochs",
-    "batch_size",
-    "validation_split",
-    "shuffle",
-    "callbacks",
-    "warm_start",
-    "random_state",
-    "verbose",
-    "run_eagerly",
-)
+_PREDICT_CHUNK = 8192  # rows per forward pass at predict
 
 
 def _suggest(name, candidates):
@@ -247,8 +231,13 @@ class MultiHeadBase(BaseWrapper):
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' before using this estimator."
             )
         X = check_features(self, X, reset=False)
-        outputs = self.model_.predict_on_batch(X)
-        return {name: np.asarray(outputs[name]) for name in self.heads_}
+        # A direct call runs the graph eagerly: no per-call data pipeline and no retracing
+        # for each new number of rows, unlike Model.predict / predict_on_batch.
+        chunks = [self.model_(X[i : i + _PREDICT_CHUNK], training=False) for i in range(0, len(X), _PREDICT_CHUNK)]
+        return {
+            name: np.concatenate([keras.ops.convert_to_numpy(chunk[name]) for chunk in chunks])
+            for name in self.heads_
+        }
 
     # -- persistence ---------------------------------------------------------------------------
     def __getstate__(self):
