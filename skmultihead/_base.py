@@ -244,9 +244,6 @@ class MultiHeadBase(BaseWrapper):
         # callbacks are rebuilt from the parameters at each fit
         return {k: v for k, v in vars(self).items() if k not in ("_fit_callbacks", "_predict_callbacks")}
 
-    def __setstate__(self, state):
-        vars(self).update(state)
-
     def __repr__(self, N_CHAR_MAX=700):
         return super(BaseWrapper, self).__repr__(N_CHAR_MAX)
 

@@ -30,16 +30,19 @@ class _HeadView(BaseEstimator):
         tags.estimator_type = "classifier" if self.head_.is_classifier_ else "regressor"
         return tags
 
+    def _final(self, X):
+        """The multi-head estimator and its input X (after a Pipeline's transformers)."""
+        if isinstance(self.estimator, Pipeline):
+            return self.estimator[-1], self.estimator[:-1].transform(X)
+        return self.estimator, X
+
     def predict(self, X):
-        return split_targets(self.estimator.predict(X))[0][self.head]
+        estimator, X = self._final(X)
+        return split_targets(estimator.predict(X))[0][self.head]
 
     def predict_proba(self, X):
-        names = [n for n, h in _final_step(self.estimator).heads_.items() if h.is_classifier_]
-        return self.estimator.predict_proba(X)[names.index(self.head)]
-
-    def decision_function(self, X):
-        proba = self.predict_proba(X)
-        return proba[:, 1] if self.head_.kind_ == "binary" else proba
+        estimator, X = self._final(X)
+        return estimator.predict_head_proba(X)[self.head]
 
 
 class _HeadScorer:

@@ -156,6 +156,16 @@ def test_head_spec_with_own_units_loss_and_metrics(data):
     assert not hasattr(heads["age"], "kind_")  # the user's spec is not fitted in place
 
 
+def test_trunk_layers_and_dropout_per_layer(data):
+    X, Y, _, _ = data
+    est = MultiOutputNNClassifier(hidden_layer_sizes=(16, 8), activation="tanh", dropout=(0.2, 0.0), epochs=1).fit(X, Y)
+    dense = [est.model_.get_layer(f"trunk_{i}") for i in range(2)]
+    assert [layer.units for layer in dense] == [16, 8]
+    assert all(layer.activation.__name__ == "tanh" for layer in dense)
+    assert est.model_.get_layer("trunk_dropout_0").rate == 0.2
+    assert "trunk_dropout_1" not in [layer.name for layer in est.model_.layers]
+
+
 def test_loss_weight_zero_leaves_a_head_untrained(data):
     X, Y, Xv, Yv = data
     est = MultiOutputNNClassifier(loss_weights__gender=0.0, **FAST).fit(X, Y)
@@ -301,6 +311,15 @@ def test_cross_validate_with_head_scorers(data):
     )
     assert (result["test_age_mae"] > -6).all()  # age has sd ~11; a mean predictor scores ~ -9
     assert (result["test_income_acc"] > 0.25).all()
+
+
+def test_head_scorer_single_target_and_pipeline(data):
+    X, Y, Xv, Yv = data
+    pipe = make_pipeline(StandardScaler(), MultiOutputNNClassifier(**FAST)).fit(X, Y["gender"])
+    assert pipe.predict_proba(Xv).shape == (len(Xv), 2)  # one 1-D target: one array, as any classifier
+    auc = head_scorer("gender", "roc_auc")(pipe, Xv, Yv["gender"])
+    assert auc == pytest.approx(roc_auc_score(Yv["gender"] == "m", pipe.predict_proba(Xv)[:, 1]))
+    assert auc > 0.9
 
 
 def test_head_scorer_unknown_head(fitted, data):
