@@ -106,7 +106,8 @@ class MultiHeadBase(BaseWrapper):
                 raise ValueError(f"loss_weights for head {name!r} must be a number >= 0; got {value!r}.")
         return weights
 
-    def _seed(self):
+    def _draw_seed(self):
+        """An int seed from ``random_state`` (None stays None), drawn once per fit."""
         if self.random_state is None or isinstance(self.random_state, (int, np.integer)):
             return self.random_state
         return int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -153,6 +154,7 @@ class MultiHeadBase(BaseWrapper):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype="float32")
         if cold:
+            self._seed = self._draw_seed()
             self.heads_ = self._fit_heads(columns)
             self._loss_weights(list(self.heads_))  # fail before building
             self.history_ = {}
@@ -169,7 +171,7 @@ class MultiHeadBase(BaseWrapper):
                 hidden_layer_sizes=tuple(self.hidden_layer_sizes),
                 activation=self.activation,
                 dropout=self.dropout,
-                random_state=self._seed(),
+                random_state=self._seed,
             )
         return compile_model(
             model,
@@ -187,7 +189,7 @@ class MultiHeadBase(BaseWrapper):
     @contextlib.contextmanager
     def _seeded(self):
         """Seed Keras (shuffling, unseeded layers) without disturbing the user's global RNGs."""
-        seed = self._seed()
+        seed = self._seed
         if seed is None:
             yield
             return
