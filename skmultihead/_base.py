@@ -156,7 +156,6 @@ class MultiHeadBase(BaseWrapper):
         if cold:
             self._seed = self._draw_seed()
             self.heads_ = self._fit_heads(columns)
-            self._loss_weights(list(self.heads_))  # fail before building
             self.history_ = {}
             self.model_ = self._build_keras_model()
         self._initialize_callbacks()
