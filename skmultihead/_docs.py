@@ -23,7 +23,8 @@ hidden_layer_sizes : tuple of int, default=(100,)
     shuffle : bool, default=True
         Shuffle the rows before each epoch.
     callbacks : list of keras.callbacks.Callback, default=None
-        Keras callbacks for fit; their arguments can be routed (``callbacks__0__patience``).
+        Keras callbacks for fit; a callback class is built from routed arguments
+        (``callbacks=[EarlyStopping], callbacks__0__patience=3``).
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` instead of building a new one.
     random_state : int, RandomState or None, default=None

@@ -40,10 +40,10 @@ def _check_numeric(X):
 def _is_numeric_column(column):
     try:
         column.astype(float)
-    except ValueError:  # strings such as category names; other objects are check_array's to report
+    except ValueError:  # strings such as category names
         return False
-    except TypeError:
-        return True
+    except TypeError:  # other objects (dicts, ...): check_array reports them
+        pass
     return True
 
 

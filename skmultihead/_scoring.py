@@ -74,12 +74,20 @@ def head_scorer(head, metric, **kwargs):
         "roc_auc", "neg_log_loss", "r2", "neg_mean_absolute_error", ...), a scorer, or a
         metric ``f(y_true, y_pred) -> float`` (greater is better; wrapped with
         ``make_scorer(metric, **kwargs)``).
+    **kwargs
+        Passed to ``make_scorer`` with a metric callable (``greater_is_better``,
+        ``response_method``, metric arguments); an error with a name or scorer.
 
     Returns
     -------
     callable
         ``scorer(estimator, X, y)``, where ``y`` is the full target container.
     """
+    if kwargs and not (callable(metric) and not hasattr(metric, "_score_func")):
+        raise TypeError(
+            f"head_scorer takes keyword arguments {sorted(kwargs)} only with a metric callable, "
+            "which they configure through make_scorer; a scorer name or scorer is used as it is."
+        )
     if isinstance(metric, str):
         scorer = get_scorer(metric)
     elif hasattr(metric, "_score_func"):

@@ -217,6 +217,16 @@ def test_routed_parameters_reach_keras(data, capfd):
     assert "val_gender_accuracy" in est.history_
     assert len(est.history_["loss"]) == 2  # stopped early by the callback
     assert "Epoch 1/5" in capfd.readouterr().out  # verbose=1: Keras's progress output
+    # a callback class is built from its routed arguments
+    routed = MultiOutputNNClassifier(
+        hidden_layer_sizes=(8,),
+        epochs=5,
+        callbacks=[keras.callbacks.EarlyStopping],
+        callbacks__0__monitor="loss",
+        callbacks__0__min_delta=100.0,
+        callbacks__0__patience=0,
+    ).fit(X, Y)
+    assert len(routed.history_["loss"]) == 2
 
 
 def test_warm_start_and_partial_fit_continue_training(data):
@@ -298,6 +308,8 @@ def test_head_scorer_from_a_metric_callable(fitted, data):
     _, _, Xv, Yv = data
     scorer = head_scorer("age", mean_absolute_error, greater_is_better=False)
     assert scorer(fitted, Xv, Yv) == pytest.approx(-mean_absolute_error(Yv["age"], fitted.predict(Xv)["age"]))
+    with pytest.raises(TypeError, match="keyword arguments \\['average'\\] only with a metric callable"):
+        head_scorer("income", "f1", average="macro")
 
 
 def test_cross_validate_with_head_scorers(data):
