@@ -384,6 +384,12 @@ def test_bad_input_errors(fitted, data):
         MultiOutputNNClassifier(loss_weights__incom=2.0).fit(X, Y)
     with pytest.raises(ValueError, match="head 'age' has unknown kind 'continuous'"):
         MultiOutputNNClassifier(heads={"age": "continuous"}).fit(X, Y)
+    with pytest.raises(ValueError, match="loss_weights for head 'gender' must be a number >= 0; got -1"):
+        MultiOutputNNClassifier(loss_weights={"gender": -1}).fit(X, Y)
+    with pytest.raises(TypeError, match="heads\\['age'\\] must be a kind \\(str\\) or a Head; got int"):
+        MultiOutputNNClassifier(heads={"age": 3}).fit(X, Y)
+    with pytest.raises(ValueError, match="head_scorer for head 'age': y has no target for that head"):
+        head_scorer("age", "r2")(fitted, Xv, Yv[["income", "gender"]])
     with pytest.raises(TypeError, match="y of type set is not accepted"):
         est.fit(X, set(range(600)))
     with pytest.raises(ValueError, match="the target of head 'income' has 1 missing value"):

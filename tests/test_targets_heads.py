@@ -116,3 +116,34 @@ def test_unseen_label_is_an_error():
     head = Head().fit(np.array(["a", "b"], dtype=object), "h")
     with pytest.raises(ValueError, match="head 'h' got labels 'z' that were not in the training data"):
         head.encode(np.array(["a", "z"], dtype=object))
+
+
+@pytest.mark.parametrize(
+    "kind, y, match",
+    [
+        (None, np.array([["a", "b"], ["c", "d"]], dtype=object), "neither a 0/1 indicator .* nor float columns"),
+        ("binary", np.array([[0, 1, 1], [1, 0, 1]]), "binary heads take a 1-D target; got a 2-D target"),
+        ("multilabel", np.array([0, 1, 1]), "multilabel heads take a 2-D 0/1 indicator target; got a 1-D"),
+    ],
+)
+def test_head_shape_errors(kind, y, match):
+    with pytest.raises(ValueError, match=match):
+        Head(kind).fit(y, "h")
+
+
+def test_indicator_width_must_match_fit():
+    head = Head().fit(np.array([[0, 1], [1, 0]]), "tags")
+    with pytest.raises(ValueError, match="head 'tags' was fitted on a target of 2 columns; got shape \\(2, 3\\)"):
+        head.encode(np.zeros((2, 3)))
+
+
+def test_duplicate_dataframe_columns():
+    with pytest.raises(ValueError, match="y has duplicate column names"):
+        split_targets(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+
+
+def test_make_social_media_needs_six_features():
+    from skmultihead.datasets import make_social_media
+
+    with pytest.raises(ValueError, match="n_features must be at least 6; got 3"):
+        make_social_media(10, n_features=3)
