@@ -1,8 +1,9 @@
 """Multi-head neural networks as scikit-learn estimators."""
 
 from ._heads import HEAD_KINDS, Head
+from ._multilabel import MultiLabelNN
 from ._multioutput import MultiOutputNNClassifier
 from ._scoring import head_scorer
 
-__all__ = ["HEAD_KINDS", "Head", "MultiOutputNNClassifier", "head_scorer"]
+__all__ = ["HEAD_KINDS", "Head", "MultiLabelNN", "MultiOutputNNClassifier", "head_scorer"]
 __version__ = "0.1.0"

@@ -94,7 +94,7 @@ class MultiHeadBase(BaseWrapper):
 
     def _loss_weights(self, head_names):
         """Merge ``loss_weights`` with routed ``loss_weights__<head>``; check head names."""
-        weights = dict(self.loss_weights or {})
+        weights = dict(getattr(self, "loss_weights", None) or {})
         weights.update(route_params(self.get_params(deep=False), "loss_weights", pass_filter=set()))
         for name, value in weights.items():
             if name not in head_names:
@@ -231,7 +231,10 @@ class MultiHeadBase(BaseWrapper):
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' before using this estimator."
             )
-        X = check_features(self, X, reset=False)
+        return self._forward(check_features(self, X, reset=False))
+
+    def _forward(self, X):
+        """``{head name: network output}`` for a validated float32 array."""
         # A direct call runs the graph eagerly: no per-call data pipeline and no retracing
         # for each new number of rows, unlike Model.predict / predict_on_batch.
         chunks = [self.model_(X[i : i + _PREDICT_CHUNK], training=False) for i in range(0, len(X), _PREDICT_CHUNK)]

@@ -1,17 +1,15 @@
 """Docstring fragments shared by the estimators."""
 
-COMMON_PARAMETERS = """\
+TRUNK_PARAMETERS = """\
 hidden_layer_sizes : tuple of int, default=(100,)
         Units of the shared trunk's dense layers.
     activation : str, default="relu"
         Activation of the hidden layers (any Keras activation name).
     dropout : float or tuple of float, default=0.0
-        Dropout after each hidden layer: one rate for all, or one per layer.
-    loss_weights : dict, default=None
-        ``{head name: weight}`` of each head's loss in the total loss (1.0 when not
-        given). A single head's weight can also be set as ``loss_weights__<head>``, e.g. in
-        ``set_params`` or a ``GridSearchCV`` grid.
-    optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
+        Dropout after each hidden layer: one rate for all, or one per layer."""
+
+TRAINING_PARAMETERS = """\
+optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Its arguments are routed: ``optimizer__learning_rate=1e-3``.
     epochs : int, default=100
         Passes over the training data.
@@ -36,8 +34,8 @@ hidden_layer_sizes : tuple of int, default=(100,)
         Run Keras's train step eagerly (for debugging).
     **kwargs
         Routed parameters, as in scikeras: ``optimizer__*``, ``fit__*`` (to
-        ``keras.Model.fit``), ``callbacks__*``, ``loss_weights__<head>``. Anything else is
-        an error at fit, with a suggestion."""
+        ``keras.Model.fit``), ``callbacks__*``. Anything else is an error at fit, with a
+        suggestion."""
 
 COMMON_ATTRIBUTES = """\
 model_ : keras.Model

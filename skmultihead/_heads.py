@@ -50,25 +50,35 @@ class Head(BaseEstimator):
     metrics : list, optional
         Keras metrics of this head; defaults to accuracy (classification) or mean absolute
         error of the standardized target (regression).
+    separate : bool, default=False
+        Multilabel heads only: give each label a branch of its own (its own ``units``
+        hidden layers and a one-unit sigmoid layer named ``<head>_<label>``), concatenated
+        into the head's output. False: one dense output layer for all labels (after the
+        head's ``units`` layers, shared by the labels).
+    labels : sequence, optional
+        Multilabel heads only: the names of the target's columns (default 0, 1, ...). They
+        are the head's ``classes_`` and name the per-label layers when ``separate``.
 
     Attributes
     ----------
     kind_ : str
         The declared or inferred kind.
     classes_ : ndarray
-        Class labels (classification heads), sorted; for multilabel heads the label indices.
+        Class labels (classification heads), sorted; for multilabel heads the label names.
     mean_, scale_ : ndarray
         Standardization of a regression target.
     n_outputs_ : int
         Units of the output layer.
     """
 
-    def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None):
+    def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, labels=None):
         self.kind = kind
         self.units = units
         self.activation = activation
         self.loss = loss
         self.metrics = metrics
+        self.separate = separate
+        self.labels = labels
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, y, name):
@@ -76,13 +86,15 @@ class Head(BaseEstimator):
         self.name_ = name
         y = np.asarray(y)
         _check_no_missing(y, name)
-        if y.ndim == 2 and y.shape[1] == 1:
+        if y.ndim == 2 and y.shape[1] == 1 and self.kind != "multilabel":
             y = y[:, 0]
         if y.ndim not in (1, 2):
             raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
         kind = _infer_kind(y, name) if self.kind is None else self.kind
         if kind not in HEAD_KINDS:
             raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {_quoted(HEAD_KINDS)}.")
+        if (self.separate or self.labels is not None) and kind != "multilabel":
+            raise ValueError(f"head {name!r}: `separate` and `labels` apply to multilabel heads only; its kind is {kind!r}.")
         self.kind_ = kind
         self.ndim_ = y.ndim
         self.dtype_ = y.dtype
@@ -116,7 +128,14 @@ class Head(BaseEstimator):
         self._require_ndim(y, 2, "multilabel heads take a 2-D 0/1 indicator target")
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"head {self.name_!r} is multilabel; its indicator target must hold only 0 and 1.")
-        self.classes_ = np.arange(y.shape[1])
+        if self.labels is None:
+            self.classes_ = np.arange(y.shape[1])
+        else:
+            self.classes_ = np.asarray(self.labels)
+            if self.classes_.shape != (y.shape[1],):
+                raise ValueError(
+                    f"head {self.name_!r} has {len(self.classes_)} label names for a target of {y.shape[1]} columns."
+                )
         self.n_outputs_ = y.shape[1]
 
     def _fit_regression(self, y):

@@ -1,5 +1,7 @@
 """Model: the Keras functional graph, features -> trunk -> one named output per head."""
 
+import re
+
 import keras
 import numpy as np
 
@@ -40,7 +42,9 @@ def build_model(n_features, heads, *, hidden_layer_sizes, activation, dropout, r
     n_features : int
         Width of the input.
     heads : dict
-        ``{name: fitted Head}``; each becomes an output named after it.
+        ``{name: fitted Head}``; each becomes an output named after it. A ``separate``
+        multilabel head concatenates one one-unit layer per label, named ``<head>_<label>``
+        (layers, not model outputs: Keras would then need a target for each).
     hidden_layer_sizes : sequence of int
         Units of the shared trunk's dense layers.
     activation : str
@@ -60,11 +64,34 @@ def build_model(n_features, heads, *, hidden_layer_sizes, activation, dropout, r
             x = keras.layers.Dropout(rate, seed=seeds(), name=f"trunk_dropout_{i}")(x)
     outputs = {}
     for name, head in heads.items():
-        h = x
-        for j, units in enumerate(head.units):
-            h = _dense(units, activation, f"{name}_hidden_{j}", seeds)(h)
-        outputs[name] = _dense(head.n_outputs_, head.activation_, name, seeds)(h)
+        if head.separate:
+            branches = [
+                _head_output(x, head.units, 1, activation, head.activation_, label_name, seeds)
+                for label_name in label_layer_names(name, head.classes_)
+            ]
+            outputs[name] = keras.layers.Concatenate(name=name)(branches)
+        else:
+            outputs[name] = _head_output(x, head.units, head.n_outputs_, activation, head.activation_, name, seeds)
     return keras.Model(features, outputs)
+
+
+def _head_output(x, hidden_units, n_outputs, activation, output_activation, name, seeds):
+    for j, units in enumerate(hidden_units):
+        x = _dense(units, activation, f"{name}_hidden_{j}", seeds)(x)
+    return _dense(n_outputs, output_activation, name, seeds)(x)
+
+
+def label_layer_names(head_name, labels):
+    """Keras names of a separate head's per-label output layers: ``<head>_<label>``, made safe
+    for Keras (letters, digits, ``_``, ``.``, ``-``) and unique."""
+    names = []
+    for label in labels:
+        base = f"{head_name}_{re.sub(r'[^0-9A-Za-z_.-]+', '_', str(label))}"
+        name, k = base, 1
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        names.append(name)
+    return names
 
 
 def _dense(units, activation, name, seeds):
@@ -83,6 +110,33 @@ def compile_model(model, heads, *, optimizer, loss_weights, run_eagerly=False):
         run_eagerly=run_eagerly,
     )
     return model
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+class WeightedBinaryCrossentropy(keras.losses.Loss):
+    """Binary cross-entropy of each label, weighted by its target, averaged over labels.
+
+    A label's positive examples weigh ``positive_weights[j]``, its negatives
+    ``negative_weights[j]`` (Keras's ``class_weight`` does not apply to multi-output
+    models). With all weights 1 this is Keras's ``binary_crossentropy``.
+    """
+
+    def __init__(self, positive_weights, negative_weights, name="weighted_binary_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.positive_weights = [float(w) for w in positive_weights]
+        self.negative_weights = [float(w) for w in negative_weights]
+
+    def call(self, y_true, y_pred):
+        y_true = keras.ops.cast(y_true, y_pred.dtype)
+        positive = keras.ops.convert_to_tensor(self.positive_weights, y_pred.dtype)
+        negative = keras.ops.convert_to_tensor(self.negative_weights, y_pred.dtype)
+        weights = y_true * positive + (1.0 - y_true) * negative
+        return keras.ops.mean(weights * keras.ops.binary_crossentropy(y_true, y_pred), axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(positive_weights=self.positive_weights, negative_weights=self.negative_weights)
+        return config
 
 
 def _metrics(head):

@@ -5,7 +5,7 @@ from sklearn.base import MultiOutputMixin, clone
 from sklearn.utils.metaestimators import available_if
 
 from ._base import MultiHeadBase, _names, _suggest
-from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
 from ._targets import join_targets, split_targets
@@ -39,7 +39,12 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         ``{{head name: kind or Head}}`` overriding the kind inferred from the target
         (kinds: "binary", "multiclass", "multilabel", "regression"), or giving a head
         its own hidden units, loss or metrics through a `Head`.
-    {COMMON_PARAMETERS}
+    {TRUNK_PARAMETERS}
+    loss_weights : dict, default=None
+        ``{{head name: weight}}`` of each head's loss in the total loss (1.0 when not
+        given). A single head's weight can also be set as ``loss_weights__<head>``, e.g. in
+        ``set_params`` or a ``GridSearchCV`` grid.
+    {TRAINING_PARAMETERS}
 
     Attributes
     ----------

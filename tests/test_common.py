@@ -1,11 +1,26 @@
 """scikit-learn's common estimator checks on every estimator."""
 
+import keras
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultihead import MultiOutputNNClassifier
+from skmultihead import MultiLabelNN, MultiOutputNNClassifier
 
-# Fast settings for the common checks: a small trunk and a few epochs.
+
+
+@keras.saving.register_keras_serializable(package="skmultihead_tests")  # pickled with the model
+class FastAdam(keras.optimizers.Adam):
+    """Adam with a learning rate that fits the checks' small problems in a few epochs
+    (a class, not routed ``optimizer__learning_rate``, which the checks would count as an
+    attribute set in __init__)."""
+
+    def __init__(self, learning_rate=0.02, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+
+# Fast settings for the common checks: a small trunk and a few epochs; classifiers must
+# also reach the checks' accuracy on blobs.
 FAST = dict(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+FAST_CLASSIFIER = dict(hidden_layer_sizes=(16,), epochs=10, batch_size=32, optimizer=FastAdam, random_state=0)
 
 EXPECTED_FAILED = {
     "check_estimator_tags_renamed": (
@@ -17,11 +32,23 @@ EXPECTED_FAILED = {
         "the row changes the batches themselves, so the two fits differ"
     ),
 }
+EXPECTED_FAILED_NORMALISED = {
+    **EXPECTED_FAILED,
+    "check_methods_sample_order_invariance": (
+        "the float32 network may give a row a result that differs in the last bit with its "
+        "position in the batch (CPU matmul kernels); normalising class-label probabilities "
+        "to sum to 1 carries that 1e-7 relative difference past the check's rtol=1e-7"
+    ),
+}
+
+
+def _expected_failed(estimator):
+    return EXPECTED_FAILED_NORMALISED if isinstance(estimator, MultiLabelNN) else EXPECTED_FAILED
 
 
 @parametrize_with_checks(
-    [MultiOutputNNClassifier(**FAST)],
-    expected_failed_checks=lambda est: EXPECTED_FAILED,
+    [MultiOutputNNClassifier(**FAST), MultiLabelNN(**FAST_CLASSIFIER)],
+    expected_failed_checks=_expected_failed,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -1,0 +1,285 @@
+"""MultiLabelNN: one sigmoid per label on a shared trunk, with per-label thresholds."""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import ClassifierMixin, MultiOutputMixin
+from sklearn.metrics import f1_score
+from sklearn.utils.class_weight import compute_sample_weight
+
+from ._base import MultiHeadBase, _suggest
+from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
+from ._heads import Head
+from ._inputs import row_index
+from ._model import WeightedBinaryCrossentropy
+from ._targets import join_indicator, split_indicator
+from ._thresholds import best_f1_thresholds, check_thresholds, holdout_rows
+
+HEAD = "labels"  # the one head; its Keras output is the (n_samples, n_labels) probabilities
+HEAD_LAYOUTS = ("dense", "separate", "per_label_hidden")
+
+
+class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
+    __doc__ = f"""Multilabel neural network: one binary (sigmoid) output per label on a shared trunk.
+
+    Each sample may carry any number of labels. The labels share the trunk's layers and
+    are trained together in one fit with binary cross-entropy; each label has its own
+    decision threshold.
+
+    Targets: a 0/1 indicator matrix (2-D array, list of equal-length 0/1 rows, or scipy
+    sparse matrix; labels are the column indices), a DataFrame of 0/1 or bool columns
+    (labels are the column names), or a list of label sets such as ``[{{"sports"}},
+    {{"news", "tech"}}, set()]`` (labels learned and sorted as MultiLabelBinarizer does).
+    `predict` returns the kind of target fit received.
+
+    A 1-D target of class labels (one per sample) is also accepted, as scikit-learn's
+    OneVsRestClassifier reads it: one sigmoid per class, `predict` returns the most
+    probable class and `predict_proba` is normalised to sum to 1; thresholds do not apply.
+
+    Parameters
+    ----------
+    head_layout : {{"dense", "separate", "per_label_hidden"}}, default="dense"
+        "dense": one Dense(n_labels, sigmoid) output layer. "separate": one one-unit
+        sigmoid layer per label branching off the trunk, each named after its label
+        (``model_.get_layer("labels_<label>")``), concatenated into the model's output. "per_label_hidden": like "separate", with
+        ``label_hidden_layer_sizes`` layers of each label's own before its output. All
+        layouts are trained on the same loss (the mean of the labels' cross-entropies).
+    label_hidden_layer_sizes : tuple of int, default=(16,)
+        Each label's own hidden layers with ``head_layout="per_label_hidden"``.
+    threshold : float, array-like of shape (n_labels,), dict or "auto", default=0.5
+        A label is predicted when its probability is at least its threshold: one for all
+        labels, one per label (in ``classes_`` order), or ``{{label: threshold}}`` (other
+        labels 0.5). "auto" tunes each label's threshold to maximise its F1 on a held-out
+        part of the training rows (``threshold_holdout``): the network is trained once on
+        the rest and keeps that training. A held-out part rather than out-of-fold
+        predictions because those would cost one extra network per fold; the held-out rows
+        are drawn so every label sends its share of positives there. A label with no
+        positive in the held-out part keeps 0.5.
+    threshold_holdout : float, default=0.2
+        Fraction of the training rows held out to tune thresholds when ``threshold="auto"``.
+    class_weight : "balanced", dict or None, default=None
+        Weights of each label's positive and negative examples in its loss. "balanced":
+        ``n_samples / (2 * count)`` for each of the label's two values, as scikit-learn
+        computes it for one binary target, so rare labels weigh as much as frequent ones.
+        A dict by label: ``{{label: weight of its positives}}`` or
+        ``{{label: {{0: w0, 1: w1}}}}``; labels not named weigh 1. Weights are computed from the
+        data of a cold fit (``warm_start`` keeps them). For class-label targets, as in
+        scikit-learn: ``{{class: weight}}`` or "balanced" weighs each sample by its class.
+    {TRUNK_PARAMETERS}
+    {TRAINING_PARAMETERS}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_labels,)
+        The label names: column indices, DataFrame column names, or the sorted labels of
+        label sets. Columns of `predict_proba` follow it.
+    thresholds_ : ndarray of shape (n_labels,)
+        The threshold of each label used by `predict` (NaN for class-label targets).
+    label_weights_ : ndarray of shape (2, n_labels)
+        Weights of each label's negative (row 0) and positive (row 1) examples in the loss.
+    constant_labels_ : dict
+        ``{{label: value}}`` of labels that were constant in the training data; they are
+        predicted as that constant (with probability 0 or 1) and left out of the loss.
+    {COMMON_ATTRIBUTES}
+
+    Notes
+    -----
+    `score` is the micro-averaged F1 over all labels, not scikit-learn's default subset
+    accuracy for multilabel classifiers: with many labels the exact-match rate is near 0
+    and barely moves with the thresholds, while micro-F1 rewards each correct label.
+    For subset accuracy pass ``scoring="accuracy"`` to GridSearchCV or cross_validate.
+    """
+
+    def __init__(
+        self,
+        head_layout="dense",
+        *,
+        label_hidden_layer_sizes=(16,),
+        threshold=0.5,
+        threshold_holdout=0.2,
+        class_weight=None,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        optimizer="adam",
+        epochs=100,
+        batch_size="auto",
+        validation_split=0.0,
+        shuffle=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+        **kwargs,
+    ):
+        self._init_params(locals(), kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    # -- targets and heads -----------------------------------------------------------------
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train one more epoch on ``(X, y)``, keeping the network (building it on the first call).
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in `fit`.
+        classes : array-like, optional
+            Every label (or class) across all calls, for a first call whose ``y`` lacks
+            some; ignored afterwards.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._first_classes = classes
+        try:
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            vars(self).pop("_first_classes", None)
+
+    def _split_targets(self, y, reset):
+        if not reset:
+            return {HEAD: split_indicator(y, self.target_layout_)[0]}
+        indicator, self.target_layout_ = split_indicator(y, classes=getattr(self, "_first_classes", None))
+        return {HEAD: indicator}
+
+    def _fit_heads(self, columns):
+        if self.head_layout not in HEAD_LAYOUTS:
+            raise ValueError(
+                f"head_layout must be one of {', '.join(map(repr, HEAD_LAYOUTS))}; got {self.head_layout!r}."
+                f"{_suggest(str(self.head_layout), HEAD_LAYOUTS)}"
+            )
+        indicator = columns[HEAD]
+        self.classes_ = self.target_layout_.classes
+        self.constant_labels_ = self._constant_labels(indicator)
+        self.label_weights_ = np.ones((2, len(self.classes_))) if self._single_label else self._label_weights(indicator)
+        negative, positive = self.label_weights_
+        head = Head(
+            "multilabel",
+            units=tuple(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
+            separate=self.head_layout != "dense",
+            labels=self.classes_,
+            loss=WeightedBinaryCrossentropy(positive, negative),
+        )
+        return {HEAD: head.fit(indicator, HEAD)}
+
+    def _constant_labels(self, indicator):
+        counts = indicator.sum(axis=0)
+        constant = {
+            label: int(count > 0)
+            for label, count in zip(self.classes_.tolist(), counts)
+            if count in (0, len(indicator))
+        }
+        if constant:
+            warnings.warn(
+                f"label(s) {constant} are constant in the training data (label: its only value); "
+                "they are predicted as that constant and left out of the loss.",
+                UserWarning,
+                stacklevel=5,
+            )
+        return constant
+
+    def _label_weights(self, indicator):
+        """(2, n_labels) weights of each label's negatives (row 0) and positives (row 1)."""
+        n_rows, n_labels = indicator.shape
+        weights = np.ones((2, n_labels))
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            counts = np.stack([n_rows - indicator.sum(axis=0), indicator.sum(axis=0)])
+            weights = n_rows / (2.0 * np.maximum(counts, 1))
+        elif isinstance(self.class_weight, dict):
+            labels = self.classes_.tolist()
+            for label, weight in self.class_weight.items():
+                if label not in labels:
+                    raise ValueError(
+                        f"class_weight names label {label!r}, which is not a label; the labels are {labels[:10]}."
+                    )
+                weights[:, labels.index(label)] = _weight_pair(label, weight)
+        elif self.class_weight is not None:
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict {label: weight of positives} or "
+                f"{{label: {{0: w0, 1: w1}}}}; got {self.class_weight!r}."
+            )
+        constant = np.isin(self.classes_, list(self.constant_labels_))
+        weights[:, constant] = 0.0
+        return weights
+
+    # -- training --------------------------------------------------------------------------
+    def _fit_keras_model(self, X, y, sample_weight, **kwargs):
+        if self._single_label and self.class_weight is not None:
+            labels = self.classes_[y[HEAD].argmax(axis=1)]
+            by_class = compute_sample_weight(self.class_weight, labels).astype("float32")
+            sample_weight = by_class if sample_weight is None else sample_weight * by_class
+        thresholds = check_thresholds(self.threshold, self.classes_)
+        if self._single_label:
+            thresholds = np.full(len(self.classes_), np.nan)  # predict takes the most probable class
+        if not isinstance(thresholds, str):
+            super()._fit_keras_model(X, y, sample_weight, **kwargs)
+            self.thresholds_ = thresholds
+            return
+        indicator = y[HEAD]
+        train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
+        weights = None if sample_weight is None else sample_weight[train]
+        super()._fit_keras_model(X[train], {HEAD: indicator[train]}, weights, **kwargs)
+        proba = self._probabilities(self._forward(X[held]))
+        self.thresholds_ = best_f1_thresholds(indicator[held], proba)
+
+    # -- predictions -----------------------------------------------------------------------
+    @property
+    def _single_label(self):
+        return self.target_layout_.kind == "single"
+
+    def _probabilities(self, raw):
+        proba = raw[HEAD].astype(float)
+        for label, value in self.constant_labels_.items():
+            proba[:, self.classes_.tolist().index(label)] = value
+        if self._single_label:
+            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+        return proba
+
+    def predict_proba(self, X):
+        """Probability of each label, shape (n_samples, n_labels), columns in ``classes_``
+        order. Rows need not sum to 1 (each label is its own binary decision), except for
+        class-label targets, where they are normalised to sum to 1."""
+        return self._probabilities(self._predict_raw(X))
+
+    def predict(self, X):
+        """The labels whose probability reaches their threshold, in the kind of target
+        fit received (indicator array of its dtype, sparse matrix, DataFrame with X's
+        index, or a list of label sets)."""
+        return join_indicator(self._predict_indicator(X), self.target_layout_, index=row_index(X))
+
+    def _predict_indicator(self, X):
+        proba = self.predict_proba(X)
+        if self._single_label:
+            return np.eye(len(self.classes_), dtype=np.uint8)[proba.argmax(axis=1)]
+        return (proba >= self.thresholds_).astype(np.uint8)
+
+    def score(self, X, y, sample_weight=None):
+        """Micro-averaged F1 over all labels (see Notes)."""
+        truth = self._split_targets(y, reset=False)[HEAD]
+        predicted = self._predict_indicator(X)
+        return float(f1_score(truth, predicted, average="micro", sample_weight=sample_weight, zero_division=1.0))
+
+
+def _weight_pair(label, weight):
+    """(weight of negatives, weight of positives) from a class_weight entry."""
+    if isinstance(weight, dict):
+        unknown = set(weight) - {0, 1}
+        if unknown:
+            raise ValueError(f"class_weight[{label!r}] has keys {sorted(unknown, key=str)}; use 0 and 1.")
+        pair = (weight.get(0, 1.0), weight.get(1, 1.0))
+    else:
+        pair = (1.0, weight)
+    if not all(isinstance(w, numbers.Real) and not isinstance(w, bool) and w >= 0 for w in pair):
+        raise ValueError(f"class_weight[{label!r}] must hold numbers >= 0; got {weight!r}.")
+    return pair
