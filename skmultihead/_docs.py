@@ -45,7 +45,8 @@ model_ : keras.Model
     history_ : dict of str to list of float
         Keras's loss and metrics per epoch: ``loss``, ``<head>_loss``,
         ``<head>_accuracy`` (classification) or ``<head>_mae`` (regression, on the
-        standardized target), and ``val_*`` with validation.
+        standardized target), and ``val_*`` with validation. With one head, Keras
+        leaves out the head's name (``loss``, ``accuracy``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of str

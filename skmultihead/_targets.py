@@ -175,7 +175,7 @@ def split_indicator(y, layout=None, classes=None):
     if isinstance(y, pd.DataFrame):
         indicator, new = _from_dataframe(y)
     elif sparse.issparse(y):
-        indicator = _checked_01(y.toarray(), np.arange(y.shape[1]))
+        indicator = _checked_01(y.toarray(), range(y.shape[1]))
         new = IndicatorLayout("sparse", np.arange(y.shape[1]), y.dtype, type(y))
     elif _is_label_sets(y):
         return _from_labels(list(y), "label_sets", layout, classes)
@@ -192,7 +192,7 @@ def split_indicator(y, layout=None, classes=None):
             return _from_labels(array, "single", layout, classes)
         if array.ndim != 2:
             raise ValueError(f"y has {array.ndim} dimensions; expected {INDICATOR_ACCEPTED}.")
-        indicator = _checked_01(array, np.arange(array.shape[1]))
+        indicator = _checked_01(array, range(array.shape[1]))
         new = IndicatorLayout("array", np.arange(array.shape[1]), array.dtype)
     if layout is None:
         _check_two_labels(new.classes)
@@ -229,10 +229,8 @@ def _checked_01(array, names):
     if bad.any():
         column = int(np.flatnonzero(bad.any(axis=0))[0])
         values = np.unique(array[:, column][bad[:, column]])[:5]
-        raise ValueError(
-            f"a multilabel indicator target holds only 0 and 1; label {names[column]!r} "
-            f"(column {column}) has {values.tolist()}."
-        )
+        where = f"label {names[column]!r}" + ("" if len(names) == 1 else f" (column {column})")
+        raise ValueError(f"a multilabel indicator target holds only 0 and 1; {where} has {values.tolist()}.")
     return array.astype(np.uint8)
 
 
@@ -240,14 +238,13 @@ def _from_dataframe(y):
     names = np.asarray(list(y.columns), dtype=object)
     if len(set(names)) != len(names):
         raise ValueError(f"y has duplicate column names {list(y.columns)}; each label needs its own name.")
-    for name, dtype in y.dtypes.items():
-        if not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
-            raise ValueError(f"label column {name!r} has dtype {dtype}; label columns hold 0/1 or booleans.")
-    if y.isna().any().any():
-        name = y.columns[y.isna().any().to_numpy()][0]
-        raise ValueError(f"label column {name!r} has missing values; fill or drop them before fitting.")
-    indicator = _checked_01(y.to_numpy(dtype=float), names)
-    return indicator, IndicatorLayout("dataframe", names, tuple(y.dtypes))
+    for name, column in y.items():
+        if not (pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype)):
+            raise ValueError(f"label column {name!r} has dtype {column.dtype}; label columns hold 0/1 or booleans.")
+        if column.isna().any():
+            raise ValueError(f"label column {name!r} has missing values; fill or drop them before fitting.")
+        _checked_01(column.to_numpy()[:, None], [name])
+    return y.to_numpy(dtype=np.uint8), IndicatorLayout("dataframe", names, tuple(y.dtypes))
 
 
 def _is_label_sets(y):

@@ -48,7 +48,7 @@ def check_thresholds(threshold, classes):
     outside = (values < 0) | (values > 1)
     if outside.any():
         j = int(np.flatnonzero(outside)[0])
-        raise ValueError(f"thresholds must be in [0, 1]; label {classes[j]!r} has {values[j]!r}.")
+        raise ValueError(f"thresholds must be in [0, 1]; label {classes[j]!r} has {float(values[j])}.")
     return values
 
 

@@ -38,3 +38,43 @@ def make_social_media(n_samples=2000, n_features=20, noise=0.3, random_state=Non
     gender = np.where(X.x4 - 0.5 * X.x5 + noise * rng.normal(size=n_samples) > 0, "f", "m")
     Y = pd.DataFrame({"age": age.round(1), "income": income, "gender": gender})
     return X, Y
+
+
+def make_tagged_items(n_samples=2000, n_features=250, n_labels=17, n_informative=20, noise=0.5, random_state=None):
+    """Items with many features and several tags each (a multilabel target).
+
+    Tags depend on a shared hidden representation of the first ``n_informative``
+    features (8 nonlinear factors), so a network with a shared trunk can learn them all
+    at once; the other features are noise. Tag frequencies range from about 5% to 40%,
+    so some tags are rare.
+
+    Parameters
+    ----------
+    n_samples : int, default=2000
+    n_features : int, default=250
+    n_labels : int, default=17
+        At least 2.
+    n_informative : int, default=20
+        Features that carry the signal; at most ``n_features``.
+    noise : float, default=0.5
+        Standard deviation of the noise added to each tag's latent score.
+    random_state : int, RandomState or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+    Y : DataFrame of shape (n_samples, n_labels)
+        0/1 columns ``tag_00``, ``tag_01``, ...
+    """
+    if n_labels < 2 or not 1 <= n_informative <= n_features:
+        raise ValueError(
+            f"need n_labels >= 2 and 1 <= n_informative <= n_features; got {n_labels}, {n_informative}, {n_features}."
+        )
+    rng = check_random_state(random_state)
+    X = rng.normal(size=(n_samples, n_features)).astype("float32")
+    factors = np.tanh(X[:, :n_informative] @ rng.normal(size=(n_informative, 8)) / np.sqrt(n_informative) * 2)
+    scores = factors @ rng.normal(size=(8, n_labels)) + noise * rng.normal(size=(n_samples, n_labels))
+    frequencies = np.linspace(0.05, 0.4, n_labels)
+    cutoffs = np.quantile(scores, 1 - frequencies[rng.permutation(n_labels)], axis=0).diagonal()
+    Y = pd.DataFrame((scores > cutoffs).astype(int), columns=[f"tag_{j:02d}" for j in range(n_labels)])
+    return X, Y
