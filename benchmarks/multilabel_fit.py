@@ -1,0 +1,105 @@
+"""Fit time with 17 labels: MultiLabelNN against 17 separate models, side by side.
+
+All sides fit the same data (20,000 rows x 250 features, 17 labels) with the same trunk
+(250-200-100-75-50, relu), Adam, batch 200 and the same number of epochs:
+
+- MultiLabelNN, head_layout="dense" and "separate";
+- raw Keras: the same graph as MultiLabelNN's dense layout, compiled and fitted by hand
+  (the wrapper's overhead);
+- 17 separate single-output Keras models, one per label (target: MultiLabelNN >= 10x faster);
+- scikit-learn's MultiOutputClassifier(MLPClassifier(...)): 17 separate MLPs;
+- scikit-learn's MLPClassifier with its native multilabel output.
+
+Each side runs --repeats times, alternating; the median is reported.
+Run: python benchmarks/multilabel_fit.py [--rows 20000] [--epochs 5] [--repeats 3]
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse
+import platform
+import statistics
+import time
+import warnings
+
+import keras
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neural_network import MLPClassifier
+
+from skmultihead import MultiLabelNN
+from skmultihead.datasets import make_tagged_items
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--rows", type=int, default=20000)
+parser.add_argument("--epochs", type=int, default=5)
+parser.add_argument("--repeats", type=int, default=3)
+args = parser.parse_args()
+
+TRUNK = (200, 100, 75, 50)
+BATCH = 200
+X, Y = make_tagged_items(args.rows, n_features=250, n_labels=17, random_state=0)
+Y_array = Y.to_numpy(dtype="float32")
+warnings.simplefilter("ignore", ConvergenceWarning)  # the MLPs stop after --epochs on purpose
+
+
+def keras_model(n_outputs):
+    inputs = keras.Input((X.shape[1],))
+    x = inputs
+    for units in TRUNK:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(n_outputs, activation="sigmoid")(x))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+def multilabel_nn(layout):
+    return lambda: MultiLabelNN(
+        head_layout=layout, hidden_layer_sizes=TRUNK, epochs=args.epochs, batch_size=BATCH, random_state=0
+    ).fit(X, Y)
+
+
+def raw_keras():
+    keras_model(17).fit(X, Y_array, epochs=args.epochs, batch_size=BATCH, verbose=0)
+
+
+def seventeen_keras_models():
+    for j in range(Y_array.shape[1]):
+        keras_model(1).fit(X, Y_array[:, j], epochs=args.epochs, batch_size=BATCH, verbose=0)
+
+
+def mlp(**kwargs):
+    return MLPClassifier(TRUNK, max_iter=args.epochs, batch_size=BATCH, tol=0, random_state=0, **kwargs)
+
+
+sides = {
+    'MultiLabelNN "dense"': multilabel_nn("dense"),
+    'MultiLabelNN "separate"': multilabel_nn("separate"),
+    "raw Keras, same graph": raw_keras,
+    "17 single-output Keras models": seventeen_keras_models,
+    "MultiOutputClassifier(MLPClassifier)": lambda: MultiOutputClassifier(mlp()).fit(X, Y),
+    "MLPClassifier (native multilabel)": lambda: mlp().fit(X, Y),
+}
+times = {name: [] for name in sides}
+for _ in range(args.repeats):
+    for name, fit in sides.items():
+        start = time.perf_counter()
+        fit()
+        times[name].append(time.perf_counter() - start)
+
+print(f"{platform.node()} ({os.cpu_count()} cores), keras {keras.__version__}, backend {keras.backend.backend()}")
+print(f"{args.rows} rows x 250 features, 17 labels, trunk {TRUNK}, {args.epochs} epochs, batch {BATCH}, "
+      f"{args.repeats} repeats (median)")
+median = {name: statistics.median(t) for name, t in times.items()}
+for name, t in times.items():
+    print(f"  {name:<38} {median[name]:7.2f} s   (runs: {', '.join(f'{v:.2f}' for v in t)})")
+dense, separate = median['MultiLabelNN "dense"'], median['MultiLabelNN "separate"']
+speedup = median["17 single-output Keras models"] / dense
+print(f"  17 Keras models / MultiLabelNN dense:        {speedup:6.1f}x  (target >= 10x: {'met' if speedup >= 10 else 'NOT met'})")
+print(f"  MultiOutputClassifier(MLP) / MultiLabelNN:   {median['MultiOutputClassifier(MLPClassifier)'] / dense:6.1f}x")
+print(f"  MultiLabelNN dense / MLPClassifier:          {dense / median['MLPClassifier (native multilabel)']:6.2f}")
+print(f"  MultiLabelNN dense / raw Keras:              {dense / median['raw Keras, same graph']:6.2f}")
+print(f"  MultiLabelNN separate / dense:               {separate / dense:6.2f}")
