@@ -55,9 +55,11 @@ class Head(BaseEstimator):
         hidden layers and a one-unit sigmoid layer named ``<head>_<label>``), concatenated
         into the head's output. False: one dense output layer for all labels (after the
         head's ``units`` layers, shared by the labels).
-    labels : sequence, optional
-        Multilabel heads only: the names of the target's columns (default 0, 1, ...). They
-        are the head's ``classes_`` and name the per-label layers when ``separate``.
+    classes : sequence, optional
+        Class labels of a binary or multiclass head (they may include labels the target
+        lacks; a multiclass head may have a single class), or the names of a multilabel
+        head's columns (they name its per-label layers when ``separate``). Default: the
+        sorted labels of the target; column indices for 2-D targets.
 
     Attributes
     ----------
@@ -71,14 +73,14 @@ class Head(BaseEstimator):
         Units of the output layer.
     """
 
-    def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, labels=None):
+    def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, classes=None):
         self.kind = kind
         self.units = units
         self.activation = activation
         self.loss = loss
         self.metrics = metrics
         self.separate = separate
-        self.labels = labels
+        self.classes = classes
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, y, name):
@@ -93,8 +95,10 @@ class Head(BaseEstimator):
         kind = _infer_kind(y, name) if self.kind is None else self.kind
         if kind not in HEAD_KINDS:
             raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {_quoted(HEAD_KINDS)}.")
-        if (self.separate or self.labels is not None) and kind != "multilabel":
-            raise ValueError(f"head {name!r}: `separate` and `labels` apply to multilabel heads only; its kind is {kind!r}.")
+        if self.separate and kind != "multilabel":
+            raise ValueError(f"head {name!r}: `separate` applies to multilabel heads only; its kind is {kind!r}.")
+        if self.classes is not None and kind == "regression":
+            raise ValueError(f"head {name!r} is a regression head; `classes` applies to classification heads.")
         self.kind_ = kind
         self.ndim_ = y.ndim
         self.dtype_ = y.dtype
@@ -103,7 +107,7 @@ class Head(BaseEstimator):
 
     def _fit_binary(self, y):
         self._require_ndim(y, 1, "binary heads take a 1-D target")
-        self.classes_ = self._unique_classes(y)
+        self.classes_ = self._classes(y)
         if len(self.classes_) > 2:
             raise ValueError(
                 f"head {self.name_!r} is binary but its target has {len(self.classes_)} classes "
@@ -119,23 +123,14 @@ class Head(BaseEstimator):
                     f"head {self.name_!r} is multiclass with a 2-D target, which must be one-hot rows "
                     "(0/1 with exactly one 1 per row)."
                 )
-            self.classes_ = np.arange(y.shape[1])
-        else:
-            self.classes_ = self._unique_classes(y)
+        self.classes_ = self._classes(y)
         self.n_outputs_ = len(self.classes_)
 
     def _fit_multilabel(self, y):
         self._require_ndim(y, 2, "multilabel heads take a 2-D 0/1 indicator target")
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"head {self.name_!r} is multilabel; its indicator target must hold only 0 and 1.")
-        if self.labels is None:
-            self.classes_ = np.arange(y.shape[1])
-        else:
-            self.classes_ = np.asarray(self.labels)
-            if self.classes_.shape != (y.shape[1],):
-                raise ValueError(
-                    f"head {self.name_!r} has {len(self.classes_)} label names for a target of {y.shape[1]} columns."
-                )
+        self.classes_ = self._classes(y)
         self.n_outputs_ = y.shape[1]
 
     def _fit_regression(self, y):
@@ -151,6 +146,23 @@ class Head(BaseEstimator):
         scale = y.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+
+    def _classes(self, y):
+        """The given classes (checked against the target), else the target's own."""
+        if y.ndim == 2:
+            if self.classes is None:
+                return np.arange(y.shape[1])
+            classes = np.asarray(self.classes)
+            if classes.shape != (y.shape[1],):
+                raise ValueError(f"head {self.name_!r} has {len(classes)} classes for a target of {y.shape[1]} columns.")
+            return classes
+        if self.classes is None:
+            return self._unique_classes(y)
+        classes = np.unique(np.asarray(self.classes))
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(f"head {self.name_!r} has labels {_quoted(unknown[:5])} that are not in its classes {_quoted(classes)}.")
+        return classes
 
     def _unique_classes(self, y):
         classes = np.unique(y)

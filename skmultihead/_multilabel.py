@@ -168,7 +168,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
             "multilabel",
             units=tuple(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
             separate=self.head_layout != "dense",
-            labels=self.classes_,
+            classes=self.classes_,
             loss=WeightedBinaryCrossentropy(positive, negative),
         )
         return {HEAD: head.fit(indicator, HEAD)}
