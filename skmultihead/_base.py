@@ -171,6 +171,7 @@ class MultiHeadBase(BaseWrapper):
                 activation=self.activation,
                 dropout=self.dropout,
                 random_state=self._seed,
+                **self._graph_options(),
             )
         return compile_model(
             model,
@@ -179,6 +180,10 @@ class MultiHeadBase(BaseWrapper):
             loss_weights=self._loss_weights(list(self.heads_)),
             run_eagerly=self.run_eagerly,
         )
+
+    def _graph_options(self):
+        """Further arguments of `build_model` (own columns per head, joint output)."""
+        return {}
 
     def _optimizer(self):
         optimizer = try_to_convert_strings_to_classes(self.optimizer, get_optimizer_class)
@@ -255,3 +260,31 @@ class MultiHeadBase(BaseWrapper):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+class ClassesPartialFitMixin:
+    """``partial_fit(X, y, classes=...)``, as scikit-learn's classifiers take it: the
+    estimator's ``_split_targets`` reads ``_first_classes`` on the first call."""
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train one more epoch on ``(X, y)``, keeping the network (building it on the first call).
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in `fit`.
+        classes : array-like, optional
+            Every class (or label) across all calls, for a first call whose ``y`` lacks
+            some; ignored afterwards.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._first_classes = classes
+        try:
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            vars(self).pop("_first_classes", None)

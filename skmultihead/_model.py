@@ -34,7 +34,19 @@ class _Seeds:
         return None if self._rng is None else int(self._rng.randint(2**31 - 1))
 
 
-def build_model(n_features, heads, *, hidden_layer_sizes, activation, dropout, random_state):
+def build_model(
+    n_features,
+    heads,
+    *,
+    hidden_layer_sizes,
+    activation,
+    dropout,
+    random_state,
+    head_columns=None,
+    head_hidden_layer_sizes=(),
+    shared_trunk=True,
+    joint=None,
+):
     """Build the uncompiled Keras model.
 
     Parameters
@@ -50,20 +62,36 @@ def build_model(n_features, heads, *, hidden_layer_sizes, activation, dropout, r
     activation : str
         Activation of the hidden layers.
     dropout : float or sequence of float
-        Dropout after each hidden layer.
+        Dropout after each hidden layer of the trunk.
     random_state : int or None
         Seeds every initializer and dropout layer.
+    head_columns : dict, optional
+        ``{head: column indices}``: the head also reads these columns of the input through
+        a sub-network of its own (``head_hidden_layer_sizes``, layers ``<head>_features_<j>``).
+    head_hidden_layer_sizes : sequence of int, default=()
+        Units of each such sub-network.
+    shared_trunk : bool, default=True
+        Whether heads read the shared trunk; False: a head reads only its own columns.
+    joint : str, optional
+        A head whose output is the joint distribution of all the other (softmax) heads:
+        their outer product, flattened row-major (the first head varies slowest).
     """
     seeds = _Seeds(random_state)
-    rates = layer_rates(dropout, hidden_layer_sizes)
     features = keras.Input((n_features,), name="features")
-    x = features
-    for i, (units, rate) in enumerate(zip(hidden_layer_sizes, rates)):
-        x = _dense(units, activation, f"trunk_{i}", seeds)(x)
-        if rate:
-            x = keras.layers.Dropout(rate, seed=seeds(), name=f"trunk_dropout_{i}")(x)
+    head_columns = head_columns or {}
+    trunk = None
+    if shared_trunk:
+        rates = layer_rates(dropout, hidden_layer_sizes)
+        trunk = _stack(features, hidden_layer_sizes, activation, "trunk", seeds, rates)
     outputs = {}
     for name, head in heads.items():
+        if name == joint:
+            continue
+        x = trunk
+        if name in head_columns:
+            own = Columns(head_columns[name], name=f"{name}_columns")(features)
+            own = _stack(own, head_hidden_layer_sizes, activation, f"{name}_features", seeds)
+            x = own if trunk is None else keras.layers.Concatenate(name=f"{name}_inputs")([trunk, own])
         if head.separate:
             branches = [
                 _head_output(x, head.units, 1, activation, head.activation_, label_name, seeds)
@@ -72,7 +100,50 @@ def build_model(n_features, heads, *, hidden_layer_sizes, activation, dropout, r
             outputs[name] = keras.layers.Concatenate(name=name)(branches)
         else:
             outputs[name] = _head_output(x, head.units, head.n_outputs_, activation, head.activation_, name, seeds)
+    if joint is not None:
+        outputs[joint] = JointDistribution(name=joint)(list(outputs.values()))
     return keras.Model(features, outputs)
+
+
+def _stack(x, sizes, activation, prefix, seeds, rates=None):
+    """Dense layers ``<prefix>_<i>``, each followed by dropout when its rate is not 0."""
+    for i, units in enumerate(sizes):
+        x = _dense(units, activation, f"{prefix}_{i}", seeds)(x)
+        if rates is not None and rates[i]:
+            x = keras.layers.Dropout(rates[i], seed=seeds(), name=f"{prefix}_dropout_{i}")(x)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+class Columns(keras.layers.Layer):
+    """The given columns of a 2-D input."""
+
+    def __init__(self, columns, **kwargs):
+        super().__init__(**kwargs)
+        self.columns = [int(c) for c in columns]
+
+    def call(self, x):
+        return keras.ops.take(x, self.columns, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.columns))
+
+    def get_config(self):
+        return {**super().get_config(), "columns": self.columns}
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+class JointDistribution(keras.layers.Layer):
+    """Outer product of independent distributions, flattened row-major: p(a, b) = p(a) p(b)."""
+
+    def call(self, distributions):
+        joint = distributions[0]
+        for p in distributions[1:]:
+            joint = keras.ops.reshape(joint[:, :, None] * p[:, None, :], (-1, joint.shape[1] * p.shape[1]))
+        return joint
+
+    def compute_output_shape(self, input_shapes):
+        return (input_shapes[0][0], int(np.prod([shape[1] for shape in input_shapes])))
 
 
 def _head_output(x, hidden_units, n_outputs, activation, output_activation, name, seeds):

@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin
 from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ._base import MultiHeadBase, _suggest
+from ._base import ClassesPartialFitMixin, MultiHeadBase, _suggest
 from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
@@ -20,7 +20,7 @@ HEAD = "labels"  # the one head; its Keras output is the (n_samples, n_labels) p
 HEAD_LAYOUTS = ("dense", "separate", "per_label_hidden")
 
 
-class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
+class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, MultiHeadBase):
     __doc__ = f"""Multilabel neural network: one binary (sigmoid) output per label on a shared trunk.
 
     Each sample may carry any number of labels. The labels share the trunk's layers and
@@ -124,29 +124,6 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
         return tags
 
     # -- targets and heads -----------------------------------------------------------------
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
-        """Train one more epoch on ``(X, y)``, keeping the network (building it on the first call).
-
-        Parameters
-        ----------
-        X, y, sample_weight
-            As in `fit`.
-        classes : array-like, optional
-            Every label (or class) across all calls, for a first call whose ``y`` lacks
-            some; ignored afterwards.
-        **kwargs
-            Passed to ``keras.Model.fit``.
-
-        Returns
-        -------
-        self
-        """
-        self._first_classes = classes
-        try:
-            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
-        finally:
-            vars(self).pop("_first_classes", None)
-
     def _split_targets(self, y, reset):
         if not reset:
             return {HEAD: split_indicator(y, self.target_layout_)[0]}

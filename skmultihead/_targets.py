@@ -315,14 +315,19 @@ def _from_labels(rows, kind, layout, classes=None):
     return indicator, layout
 
 
-def _check_class_labels(labels):
+def _check_class_labels(labels, what="y"):
+    """Class labels: no missing values, and floats only if they are whole numbers."""
     missing = pd.isna(labels)
     if missing.any():
-        raise ValueError(f"y has {missing.sum()} missing label(s) (rows {np.flatnonzero(missing)[:5].tolist()}); drop or fill them.")
+        raise ValueError(
+            f"{what} has {missing.sum()} missing label(s) (rows {np.flatnonzero(missing)[:5].tolist()}); drop or fill them."
+        )
+    if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+        raise ValueError(f"{what} contains infinity; class labels are finite.")
     if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
         raise ValueError(
-            "Unknown label type: continuous. y holds non-integer floats; this classifier takes class "
-            "labels, label sets or a 0/1 indicator matrix."
+            f"Unknown label type: continuous. {what} holds non-integer floats; this classifier takes class "
+            "labels, not continuous values."
         )
 
 
@@ -350,3 +355,154 @@ def join_indicator(indicator, layout, index=None):
     if layout.kind == "label_sets":
         return [layout.container(layout.classes[np.flatnonzero(row)].tolist()) for row in indicator]
     return indicator.astype(layout.dtype)
+
+
+# -- factored targets --------------------------------------------------------------------------
+FACTOR_ACCEPTED = (
+    "1-D joint labels (split by `separator`), 1-D class labels (one factor), a DataFrame with "
+    "one column per factor, a sequence of tuples or 2-D array (one column per factor), or "
+    "one-hot joint rows with `factor_shape`"
+)
+
+
+@dataclass(frozen=True)
+class FactorLayout:
+    """How a factored target was given, and the classes of each factor."""
+
+    kind: str  # "joined", "single", "dataframe", "rows" (tuples / 2-D array) or "one_hot"
+    names: tuple  # factor names
+    classes: tuple  # one sorted array of classes per factor
+    separator: str = None
+    dtypes: tuple = ()  # pandas dtypes (dataframe) or the numpy dtype (one_hot, rows)
+    container: type = None  # type of each row (rows)
+
+    @property
+    def shape(self):
+        return tuple(len(c) for c in self.classes)
+
+
+def split_factors(y, separator=None, factor_names=None, factor_shape=None, layout=None, classes=None):
+    """Split a factored target into ``{factor: 1-D labels}``.
+
+    Parameters
+    ----------
+    y : target container
+        See ``FACTOR_ACCEPTED``.
+    separator : str, optional
+        Splits 1-D joint labels into their factors ("near-large" -> "near", "large").
+    factor_names : sequence of str, optional
+        Names of the factors of targets without names (default ``factor_0``, ...).
+    factor_shape : tuple of int, optional
+        Number of classes per factor of a one-hot joint target (row-major, as the
+        outer-product merge lays the joint classes out).
+    layout : FactorLayout, optional
+        The layout learned at fit; None learns one (with each factor's sorted classes).
+    classes : array-like, optional
+        With no layout: every joint class, including classes ``y`` lacks (``partial_fit``).
+
+    Returns
+    -------
+    columns : dict of str to ndarray
+    layout : FactorLayout
+    """
+    if y is None:
+        raise ValueError(f"this estimator requires y to be passed, but the target y is None; expected {FACTOR_ACCEPTED}.")
+    given = layout
+    if factor_shape is not None:
+        columns, layout = _from_one_hot(y, factor_shape)
+    elif isinstance(y, pd.DataFrame):
+        columns = {str(c): np.asarray(y[c]) for c in y.columns}
+        layout = FactorLayout("dataframe", tuple(columns), (), dtypes=tuple(y.dtypes))
+    else:
+        rows = y if isinstance(y, (list, tuple)) and y and isinstance(y[0], tuple) else None
+        array = np.asarray(y if rows is None else [tuple(r) for r in rows], dtype=object if rows else None)
+        if array.ndim == 2 and array.shape[1] == 1 and rows is None:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; reading it as 1-D labels.",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            array = array[:, 0]
+        if array.ndim == 1 and separator is not None:
+            columns, layout = _from_joined(array, separator)
+        elif array.ndim == 1:
+            columns, layout = {"factor_0": array}, FactorLayout("single", ("factor_0",), ())
+        elif array.ndim == 2:
+            names = tuple(f"factor_{i}" for i in range(array.shape[1]))
+            columns = {name: array[:, i] for i, name in enumerate(names)}
+            layout = FactorLayout("rows", names, (), dtypes=(array.dtype,), container=tuple if rows else np.ndarray)
+        else:
+            raise ValueError(f"y has {array.ndim} dimensions; expected {FACTOR_ACCEPTED}.")
+    if factor_names is not None and layout.kind != "dataframe":
+        factor_names = tuple(str(n) for n in factor_names)
+        if len(factor_names) != len(columns):
+            raise ValueError(f"factor_names has {len(factor_names)} names but y has {len(columns)} factors.")
+        columns = dict(zip(factor_names, columns.values()))
+        layout = _replace(layout, names=factor_names)
+    _check_same_length(columns)
+    for name, values in columns.items():
+        _check_class_labels(values, f"factor {name!r}")
+    if given is None:
+        found = layout.classes or tuple(np.unique(values) for values in columns.values())
+        if classes is not None and layout.kind in ("single", "joined"):
+            every = split_factors(np.asarray(classes), separator, factor_names, factor_shape)[1]
+            found = tuple(np.union1d(a, b) for a, b in zip(found, every.classes))
+        return columns, _replace(layout, classes=found)
+    if tuple(columns) != given.names:
+        raise ValueError(f"y has factors {list(columns)} but the model was fitted with {list(given.names)}.")
+    return columns, given
+
+
+def _replace(layout, **changes):
+    return FactorLayout(**{**layout.__dict__, **changes})
+
+
+def _from_joined(labels, separator):
+    if not all(isinstance(v, str) for v in labels):
+        raise ValueError(f"separator {separator!r} splits string labels; y holds {type(labels[0]).__name__} values.")
+    parts = [label.split(separator) for label in labels]
+    counts = np.array([len(p) for p in parts])
+    expected = np.bincount(counts).argmax()
+    if (counts != expected).any():
+        i = int(np.flatnonzero(counts != expected)[0])
+        raise ValueError(
+            f"label {labels[i]!r} (row {i}) splits into {counts[i]} parts by {separator!r}, but the other labels "
+            f"split into {expected}; every joint label needs one part per factor."
+        )
+    names = tuple(f"factor_{i}" for i in range(expected))
+    columns = {name: np.array([p[i] for p in parts], dtype=object) for i, name in enumerate(names)}
+    return columns, FactorLayout("joined", names, (), separator=separator)
+
+
+def _from_one_hot(y, factor_shape):
+    shape = tuple(int(k) for k in factor_shape)
+    array = np.asarray(y)
+    width = int(np.prod(shape))
+    if array.ndim != 2 or array.shape[1] != width:
+        raise ValueError(
+            f"factor_shape {shape} describes one-hot joint rows of {width} columns (their product); "
+            f"y has shape {array.shape}."
+        )
+    if not (np.isin(array, (0, 1)).all() and (array.sum(axis=1) == 1).all()):
+        raise ValueError("with factor_shape, y must be one-hot joint rows (0/1, exactly one 1 per row).")
+    codes = np.unravel_index(array.argmax(axis=1), shape)
+    names = tuple(f"factor_{i}" for i in range(len(shape)))
+    classes = tuple(np.arange(k) for k in shape)
+    return dict(zip(names, codes)), FactorLayout("one_hot", names, classes, dtypes=(array.dtype,))
+
+
+def join_factors(columns, layout, index=None):
+    """Rebuild the kind of factored target described by ``layout`` from ``{factor: labels}``."""
+    values = [columns[name] for name in layout.names]
+    if layout.kind == "joined":
+        return np.array([layout.separator.join(map(str, parts)) for parts in zip(*values)], dtype=object)
+    if layout.kind == "single":
+        return values[0]
+    if layout.kind == "dataframe":
+        return pd.DataFrame({n: _restore(v, d, index) for n, v, d in zip(layout.names, values, layout.dtypes)}, index=index)
+    if layout.kind == "one_hot":
+        joint = np.ravel_multi_index(values, layout.shape)
+        return np.eye(int(np.prod(layout.shape)), dtype=layout.dtypes[0])[joint]
+    if layout.container is tuple:
+        return list(zip(*values))
+    return np.column_stack(values).astype(layout.dtypes[0])

@@ -3,7 +3,7 @@
 import keras
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultihead import MultiLabelNN, MultiOutputNNClassifier
+from skmultihead import FactoredLabelNN, MultiLabelNN, MultiOutputNNClassifier
 
 
 
@@ -47,7 +47,7 @@ def _expected_failed(estimator):
 
 
 @parametrize_with_checks(
-    [MultiOutputNNClassifier(**FAST), MultiLabelNN(**FAST_CLASSIFIER)],
+    [MultiOutputNNClassifier(**FAST), MultiLabelNN(**FAST_CLASSIFIER), FactoredLabelNN(**FAST_CLASSIFIER)],
     expected_failed_checks=_expected_failed,
 )
 def test_sklearn_compatible(estimator, check):

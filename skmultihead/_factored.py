@@ -1,0 +1,241 @@
+"""FactoredLabelNN: joint classes learned as independent factors, merged in the network."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+
+from ._base import ClassesPartialFitMixin, MultiHeadBase, _names, _suggest
+from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
+from ._heads import Head
+from ._inputs import row_index
+from ._targets import join_factors, split_factors
+
+JOINT = "joint"  # the output holding the joint distribution
+
+
+class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
+    __doc__ = f"""Classifier of joint classes that are combinations of independent factors.
+
+    Six classes near-large, far-large, ..., far-small are two factors, distance {{near,
+    far}} x size {{small, medium, large}}. The network has one softmax head per factor and
+    an output ``joint`` that is the outer product of the factor distributions, flattened
+    row-major (the "reshape, multiply, flatten" merge, inside the Keras graph). It can
+    therefore predict combinations that never occurred in training.
+
+    Targets: 1-D joint labels split by ``separator`` ("near-large"); 1-D class labels
+    without a separator (one factor: an ordinary classifier); a DataFrame with one column
+    per factor; a sequence of tuples or a 2-D array (one column per factor); or one-hot
+    joint rows with ``factor_shape``. `predict` returns y's form.
+
+    Parameters
+    ----------
+    separator : str, default=None
+        Splits each 1-D joint label into its factors' labels.
+    factor_names : sequence of str, default=None
+        Names of the factors when y has none (default ``factor_0``, ``factor_1``, ...);
+        a DataFrame's columns name its factors.
+    factor_shape : tuple of int, default=None
+        Classes per factor of one-hot joint rows, row-major: with ``(2, 3)`` column
+        ``3 * i + j`` is class ``i`` of the first factor and ``j`` of the second.
+    factor_features : dict, default=None
+        ``{{factor: columns}}``: the factor also reads these columns of X (names for a
+        DataFrame X, integer indices for arrays) through a sub-network of its own
+        (``factor_hidden_layer_sizes``).
+    shared_trunk : bool, default=True
+        Whether factors read the shared trunk on all of X. False: each factor reads only
+        its ``factor_features`` (every factor must then have some).
+    factor_hidden_layer_sizes : tuple of int, default=(32,)
+        Units of each factor's own sub-network.
+    {TRUNK_PARAMETERS}
+    loss_weights : dict, default=None
+        ``{{factor: weight}}`` of each factor's cross-entropy in the loss (1.0 when not
+        given), also as ``loss_weights__<factor>``. ``joint`` (default 0.0) adds the
+        cross-entropy of the joint distribution.
+    {TRAINING_PARAMETERS}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_joint_classes,)
+        Every joint class: the Cartesian product of the factors' classes, row-major over
+        factors (the first factor varies slowest), each factor's classes sorted. Joint
+        labels re-joined with the separator; tuples for DataFrame and 2-D targets;
+        column indices for one-hot targets. `predict_proba` columns follow it.
+    factor_names_ : list of str
+        The factors, in order.
+    factor_classes_ : dict of str to ndarray
+        Each factor's sorted classes.
+    {COMMON_ATTRIBUTES}
+
+    Notes
+    -----
+    A factor with a single class in the training data gets a warning and is predicted
+    as that class (its softmax has one unit).
+    """
+
+    def __init__(
+        self,
+        separator=None,
+        *,
+        factor_names=None,
+        factor_shape=None,
+        factor_features=None,
+        shared_trunk=True,
+        factor_hidden_layer_sizes=(32,),
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        loss_weights=None,
+        optimizer="adam",
+        epochs=100,
+        batch_size="auto",
+        validation_split=0.0,
+        shuffle=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+        **kwargs,
+    ):
+        self._init_params(locals(), kwargs)
+
+    # -- targets and heads -----------------------------------------------------------------
+    def _split_targets(self, y, reset):
+        columns, layout = split_factors(
+            y,
+            self.separator,
+            self.factor_names,
+            self.factor_shape,
+            layout=None if reset else self.target_layout_,
+            classes=getattr(self, "_first_classes", None) if reset else None,
+        )
+        if JOINT in columns:
+            raise ValueError(f"a factor may not be named {JOINT!r}: that name is the joint output's.")
+        if reset:
+            self.target_layout_ = layout
+        codes = []
+        for name, classes in zip(layout.names, layout.classes):
+            unknown = np.setdiff1d(columns[name], classes)
+            if unknown.size:
+                raise ValueError(
+                    f"factor {name!r} has labels {unknown[:5].tolist()} that were not in the training data; "
+                    f"its classes are {classes.tolist()}."
+                )
+            codes.append(np.searchsorted(classes, columns[name]))
+        return {**columns, JOINT: np.ravel_multi_index(codes, layout.shape)}
+
+    def _fit_heads(self, columns):
+        layout = self.target_layout_
+        self.factor_names_ = list(layout.names)
+        self.factor_classes_ = dict(zip(layout.names, layout.classes))
+        single = {name: classes[0] for name, classes in self.factor_classes_.items() if len(classes) == 1}
+        if single:
+            warnings.warn(
+                f"factor(s) {single} have a single class in the training data; they are always predicted "
+                "as that class.",
+                UserWarning,
+                stacklevel=5,
+            )
+        heads = {name: Head("multiclass", classes=classes) for name, classes in self.factor_classes_.items()}
+        heads[JOINT] = Head("multiclass", classes=np.arange(int(np.prod(layout.shape))))
+        self.classes_ = self._joint_classes()
+        return {name: head.fit(columns[name], name) for name, head in heads.items()}
+
+    def _joint_classes(self):
+        layout = self.target_layout_
+        if layout.kind == "single":
+            return layout.classes[0]
+        if layout.kind == "one_hot":
+            return np.arange(int(np.prod(layout.shape)))
+        combos = list(itertools.product(*(c.tolist() for c in layout.classes)))
+        joint = np.empty(len(combos), dtype=object)
+        joint[:] = [layout.separator.join(map(str, c)) for c in combos] if layout.kind == "joined" else combos
+        return joint
+
+    def _loss_weights(self, head_names):
+        return {JOINT: 0.0, **super()._loss_weights(head_names)}
+
+    def _graph_options(self):
+        return {
+            "head_columns": self._factor_columns(),
+            "head_hidden_layer_sizes": tuple(self.factor_hidden_layer_sizes),
+            "shared_trunk": bool(self.shared_trunk),
+            "joint": JOINT,
+        }
+
+    def _factor_columns(self):
+        """``factor_features`` as column indices of X, checked."""
+        features = dict(self.factor_features or {})
+        for factor in features:
+            if factor not in self.factor_names_:
+                raise ValueError(
+                    f"factor_features names factor {factor!r}, which is not a factor; the factors are "
+                    f"{_names(self.factor_names_)}.{_suggest(str(factor), self.factor_names_)}"
+                )
+        if not self.shared_trunk:
+            missing = [f for f in self.factor_names_ if not features.get(f)]
+            if missing:
+                raise ValueError(
+                    f"with shared_trunk=False every factor reads only its factor_features; "
+                    f"{_names(missing)} has none."
+                )
+        names = list(getattr(self, "feature_names_in_", []))
+        return {factor: [self._column_index(c, names, factor) for c in columns] for factor, columns in features.items()}
+
+    def _column_index(self, column, names, factor):
+        if isinstance(column, (int, np.integer)) and not isinstance(column, bool):
+            if not 0 <= column < self.n_features_in_:
+                raise ValueError(
+                    f"factor_features[{factor!r}] has column index {column}; X has {self.n_features_in_} columns."
+                )
+            return int(column)
+        if column not in names:
+            where = f"X's columns are {names[:10]}" if names else "X has no column names (pass integer indices)"
+            raise ValueError(
+                f"factor_features[{factor!r}] names column {column!r}, which is not in X; {where}."
+                f"{_suggest(str(column), names)}"
+            )
+        return names.index(column)
+
+    # -- predictions -----------------------------------------------------------------------
+    def predict_proba(self, X):
+        """Joint class probabilities, shape (n_samples, n_joint_classes), columns in
+        ``classes_`` order: the product of the factors' probabilities."""
+        joint = self._predict_raw(X)[JOINT].astype(float)
+        return joint / joint.sum(axis=1, keepdims=True)
+
+    def predict_factor_proba(self, X):
+        """Each factor's class probabilities: ``{factor: (n_samples, n_classes)}``."""
+        raw = self._predict_raw(X)
+        return {name: self.heads_[name].predict_proba(raw[name]) for name in self.factor_names_}
+
+    def _predict_columns(self, X):
+        raw = self._predict_raw(X)
+        return {name: self.heads_[name].decode(raw[name]) for name in self.factor_names_}
+
+    def predict(self, X):
+        """The most probable joint class, in y's form (the most probable class of each
+        factor: the joint distribution is their product)."""
+        return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
+
+    def predict_factors(self, X):
+        """Each factor's most probable class: a DataFrame with one column per factor."""
+        return pd.DataFrame(self._predict_columns(X), index=row_index(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Joint accuracy: the fraction of samples whose every factor is right."""
+        truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
+        right = np.all([truth[name] == predicted[name] for name in self.factor_names_], axis=0)
+        return float(np.average(right, weights=sample_weight))
+
+    def score_factors(self, X, y, sample_weight=None):
+        """Each factor's accuracy: ``{factor: accuracy}`` (the joint one is `score`)."""
+        truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
+        return {
+            name: float(accuracy_score(truth[name], predicted[name], sample_weight=sample_weight))
+            for name in self.factor_names_
+        }
