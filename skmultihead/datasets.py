@@ -78,3 +78,36 @@ def make_tagged_items(n_samples=2000, n_features=250, n_labels=17, n_informative
     cutoffs = np.quantile(scores, 1 - frequencies[rng.permutation(n_labels)], axis=0).diagonal()
     Y = pd.DataFrame((scores > cutoffs).astype(int), columns=[f"tag_{j:02d}" for j in range(n_labels)])
     return X, Y
+
+
+def make_distance_size(n_samples=2000, n_noise=4, noise=0.3, random_state=None):
+    """Objects seen from afar: a joint class distance x size, each factor from its own features.
+
+    ``distance`` ("near" / "far") depends on ``parallax`` and ``haze``; ``size`` ("small",
+    "medium", "large", in equal thirds) on ``width``, ``height`` and ``depth``. The
+    ``noise_*`` columns carry no signal. The joint label is ``"<distance>-<size>"``, e.g.
+    ``"near-large"``.
+
+    Parameters
+    ----------
+    n_samples : int, default=2000
+    n_noise : int, default=4
+        Number of noise columns.
+    noise : float, default=0.3
+        Standard deviation of the noise added to each factor's latent score.
+    random_state : int, RandomState or None, default=None
+
+    Returns
+    -------
+    X : DataFrame of shape (n_samples, 5 + n_noise)
+    y : ndarray of str, shape (n_samples,)
+        Joint labels.
+    """
+    rng = check_random_state(random_state)
+    columns = ["parallax", "haze", "width", "height", "depth"] + [f"noise_{i}" for i in range(n_noise)]
+    X = pd.DataFrame(rng.normal(size=(n_samples, len(columns))), columns=columns)
+    near = X.parallax - 0.7 * X.haze + noise * rng.normal(size=n_samples) > 0
+    volume = X.width + X.height + 0.5 * X.depth * X.width + noise * rng.normal(size=n_samples)
+    size = np.array(["small", "medium", "large"])[np.searchsorted(np.quantile(volume, [1 / 3, 2 / 3]), volume)]
+    y = np.array([f"{'near' if n else 'far'}-{s}" for n, s in zip(near, size)], dtype=object)
+    return X, y
