@@ -26,7 +26,7 @@ CLASSIFICATION = ("binary", "multiclass", "multilabel")
 
 
 def _quoted(names):
-    return ", ".join(repr(n) for n in names)
+    return ", ".join(repr(n.item() if isinstance(n, np.generic) else n) for n in names)
 
 
 class Head(BaseEstimator):

@@ -147,8 +147,7 @@ class JointDistribution(keras.layers.Layer):
 
 
 def _head_output(x, hidden_units, n_outputs, activation, output_activation, name, seeds):
-    for j, units in enumerate(hidden_units):
-        x = _dense(units, activation, f"{name}_hidden_{j}", seeds)(x)
+    x = _stack(x, hidden_units, activation, f"{name}_hidden", seeds)
     return _dense(n_outputs, output_activation, name, seeds)(x)
 
 

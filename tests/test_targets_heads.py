@@ -147,3 +147,22 @@ def test_make_social_media_needs_six_features():
 
     with pytest.raises(ValueError, match="n_features must be at least 6; got 3"):
         make_social_media(10, n_features=3)
+
+
+def test_head_with_given_classes():
+    head = Head("multiclass", classes=["c", "a", "b"]).fit(np.array(["a", "a"]), "letter")
+    np.testing.assert_array_equal(head.classes_, ["a", "b", "c"])  # sorted; "b", "c" unseen
+    assert head.n_outputs_ == 3
+    np.testing.assert_array_equal(head.decode(np.array([[0.1, 0.2, 0.7]])), ["c"])
+    single = Head("multiclass", classes=["x"]).fit(np.array(["x", "x"]), "only")
+    assert single.n_outputs_ == 1
+    named = Head("multilabel", classes=["cat", "dog"]).fit(np.array([[0, 1], [1, 1]]), "pets")
+    np.testing.assert_array_equal(named.classes_, ["cat", "dog"])
+    with pytest.raises(ValueError, match=r"head 'letter' has labels 'd' that are not in its classes 'a', 'b', 'c'"):
+        Head("multiclass", classes=["a", "b", "c"]).fit(np.array(["a", "d"]), "letter")
+    with pytest.raises(ValueError, match="head 'pets' has 3 classes for a target of 2 columns"):
+        Head("multilabel", classes=["a", "b", "c"]).fit(np.array([[0, 1]]), "pets")
+    with pytest.raises(ValueError, match="head 'age' is a regression head; `classes` applies to classification heads"):
+        Head("regression", classes=[1, 2]).fit(np.array([1.5, 2.5]), "age")
+    with pytest.raises(ValueError, match="head 'g': `separate` applies to multilabel heads only; its kind is 'binary'"):
+        Head(separate=True).fit(np.array(["f", "m"]), "g")
