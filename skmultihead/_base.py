@@ -26,6 +26,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight
 
+from ._forward import numpy_forward
 from ._inputs import check_features
 from ._model import build_model, compile_model
 
@@ -218,6 +219,7 @@ class MultiHeadBase(BaseWrapper):
         fit_args.update(kwargs)
         with self._seeded():
             history = self.model_.fit(X, y, **fit_args)
+        self._numpy_forward = numpy_forward(self.model_)  # with the trained weights
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
 
@@ -236,10 +238,14 @@ class MultiHeadBase(BaseWrapper):
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' before using this estimator."
             )
-        return self._forward(check_features(self, X, reset=False))
+        # float32 X stays float32, anything else is float64: the numpy path computes in it
+        return self._forward(check_features(self, X, reset=False, dtype=(np.float64, np.float32)))
 
     def _forward(self, X):
-        """``{head name: network output}`` for a validated float32 array."""
+        """``{head name: network output}`` for a validated float array."""
+        if self._numpy_forward is not None:
+            outputs = self._numpy_forward(X)
+            return {name: outputs[name] for name in self.heads_}
         # A direct call runs the graph eagerly: no per-call data pipeline and no retracing
         # for each new number of rows, unlike Model.predict / predict_on_batch.
         chunks = [self.model_(X[i : i + _PREDICT_CHUNK], training=False) for i in range(0, len(X), _PREDICT_CHUNK)]
@@ -250,8 +256,14 @@ class MultiHeadBase(BaseWrapper):
 
     # -- persistence ---------------------------------------------------------------------------
     def __getstate__(self):
-        # callbacks are rebuilt from the parameters at each fit
-        return {k: v for k, v in vars(self).items() if k not in ("_fit_callbacks", "_predict_callbacks")}
+        # callbacks are rebuilt from the parameters at each fit, the numpy forward pass at predict
+        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward")
+        return {k: v for k, v in vars(self).items() if k not in skip}
+
+    def __setstate__(self, state):
+        vars(self).update(state)
+        if "model_" in state:
+            self._numpy_forward = numpy_forward(self.model_)
 
     def __repr__(self, N_CHAR_MAX=700):
         return super(BaseWrapper, self).__repr__(N_CHAR_MAX)

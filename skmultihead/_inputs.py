@@ -5,8 +5,8 @@ import pandas as pd
 from sklearn.utils.validation import validate_data
 
 
-def check_features(estimator, X, *, reset):
-    """Validate ``X`` and return it as a float32 array.
+def check_features(estimator, X, *, reset, dtype="float32"):
+    """Validate ``X`` and return it as a float array (float32 unless ``dtype`` says otherwise).
 
     Sets (``reset=True``) or checks ``n_features_in_`` and ``feature_names_in_``.
 
@@ -18,7 +18,7 @@ def check_features(estimator, X, *, reset):
         If X holds NaN or inf, or has another number of features than at fit.
     """
     _check_numeric(X)
-    return validate_data(estimator, X, reset=reset, dtype="float32", ensure_min_samples=1)
+    return validate_data(estimator, X, reset=reset, dtype=dtype, ensure_min_samples=1)
 
 
 def _check_numeric(X):

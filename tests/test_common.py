@@ -32,23 +32,11 @@ EXPECTED_FAILED = {
         "the row changes the batches themselves, so the two fits differ"
     ),
 }
-EXPECTED_FAILED_NORMALISED = {
-    **EXPECTED_FAILED,
-    "check_methods_sample_order_invariance": (
-        "the float32 network may give a row a result that differs in the last bit with its "
-        "position in the batch (CPU matmul kernels); normalising class-label probabilities "
-        "to sum to 1 carries that 1e-7 relative difference past the check's rtol=1e-7"
-    ),
-}
-
-
-def _expected_failed(estimator):
-    return EXPECTED_FAILED_NORMALISED if isinstance(estimator, MultiLabelNN) else EXPECTED_FAILED
 
 
 @parametrize_with_checks(
     [MultiOutputNNClassifier(**FAST), MultiLabelNN(**FAST_CLASSIFIER), FactoredLabelNN(**FAST_CLASSIFIER)],
-    expected_failed_checks=_expected_failed,
+    expected_failed_checks=lambda est: EXPECTED_FAILED,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -1,0 +1,102 @@
+"""Predict path: the trained network's forward pass in numpy.
+
+A call into Keras costs about a millisecond of framework work however few the rows; the
+same arithmetic in numpy costs microseconds. A graph made only of the layers below
+(what the estimators build from dense layers) runs in numpy with the trained weights, in
+X's precision as scikit-learn's MLP does (float32 for float32 X, float64 otherwise); a
+graph with any other layer keeps the Keras call.
+"""
+
+import keras
+import numpy as np
+from scipy.special import expit, softmax
+
+from ._model import Columns, JointDistribution
+
+
+def _relu(z):
+    return np.maximum(z, 0.0, out=z)
+
+
+_ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": _relu,
+    "sigmoid": expit,
+    "softmax": lambda z: softmax(z, axis=-1),
+    "tanh": np.tanh,
+}
+
+
+def _outer(*distributions):
+    joint = distributions[0]
+    for p in distributions[1:]:
+        joint = (joint[:, :, None] * p[:, None, :]).reshape(len(joint), -1)
+    return joint
+
+
+def _numpy_layer(layer):
+    """A numpy function computing ``layer`` at inference, or None if it has none here."""
+    if isinstance(layer, keras.layers.Dense):
+        activation = _ACTIVATIONS.get(keras.activations.serialize(layer.activation))
+        if activation is None:
+            return None
+        kernel = {np.float32: layer.kernel.numpy().astype(np.float32)}
+        kernel[np.float64] = kernel[np.float32].astype(np.float64)
+        bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel[np.float32].shape[1])
+        bias = {np.float32: bias.astype(np.float32), np.float64: bias.astype(np.float64)}
+        return lambda x: activation(x @ kernel[x.dtype.type] + bias[x.dtype.type])
+    if isinstance(layer, keras.layers.Dropout):
+        return lambda x: x
+    if isinstance(layer, keras.layers.Concatenate) and layer.axis in (-1, 1):
+        return lambda *xs: np.concatenate(xs, axis=1)
+    if isinstance(layer, Columns):
+        columns = np.asarray(layer.columns)
+        return lambda x: x[:, columns]
+    if isinstance(layer, JointDistribution):
+        return _outer
+    return None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def numpy_forward(model):
+    """``forward(X) -> {output name: array}`` computing ``model`` in numpy.
+
+    Returns None when the model has several inputs, outputs that are not a dict, or a layer
+    numpy does not compute here.
+    """
+    if len(model.inputs) != 1 or not isinstance(model.output, dict):
+        return None
+    input_key = id(model.inputs[0])
+    steps, done = [], {input_key}
+
+    def visit(tensor):
+        if id(tensor) in done:
+            return
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        for parent in node.input_tensors:
+            visit(parent)
+        function = _numpy_layer(layer)
+        if function is None:
+            raise _Unsupported
+        steps.append((function, [id(t) for t in node.input_tensors], id(tensor)))
+        done.add(id(tensor))
+
+    try:
+        for tensor in model.output.values():
+            visit(tensor)
+    except _Unsupported:
+        return None
+    outputs = {name: id(tensor) for name, tensor in model.output.items()}
+
+    def forward(X):
+        X = np.asarray(X)
+        values = {input_key: X if X.dtype == np.float32 else X.astype(np.float64)}
+        for function, keys, key in steps:
+            values[key] = function(*(values[k] for k in keys))
+        return {name: values[key] for name, key in outputs.items()}
+
+    return forward

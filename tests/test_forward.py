@@ -1,0 +1,64 @@
+"""The numpy predict path gives what the Keras model gives."""
+
+import keras
+import numpy as np
+import pytest
+
+from skmultihead import FactoredLabelNN, Head, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead._forward import numpy_forward
+from skmultihead.datasets import make_distance_size, make_social_media, make_tagged_items
+
+QUICK = dict(hidden_layer_sizes=(16, 8), dropout=0.1, epochs=2, random_state=0)
+
+
+def _keras_outputs(est, X):
+    outputs = est.model_(np.asarray(X, dtype="float32"), training=False)
+    return {name: keras.ops.convert_to_numpy(outputs[name]) for name in est.heads_}
+
+
+def _fitted_estimators():
+    X, Y = make_social_media(300, random_state=0)
+    yield MultiOutputNNClassifier(heads={"age": Head("regression", units=(4,))}, **QUICK).fit(X, Y), X
+    Xm, Ym = make_tagged_items(300, n_features=12, n_labels=4, n_informative=4, random_state=0)
+    for layout in ("dense", "separate", "per_label_hidden"):
+        yield MultiLabelNN(layout, **QUICK).fit(Xm, Ym), Xm
+    Xf, yf = make_distance_size(300, random_state=0)
+    features = {"factor_0": ["parallax", "haze"], "factor_1": ["width", "height"]}
+    yield FactoredLabelNN("-", factor_features=features, **QUICK).fit(Xf, yf), Xf
+    yield FactoredLabelNN("-", factor_features=features, shared_trunk=False, **QUICK).fit(Xf, yf), Xf
+
+
+def test_numpy_forward_matches_the_keras_model():
+    for est, X in _fitted_estimators():
+        forward = numpy_forward(est.model_)
+        assert forward is not None, type(est).__name__
+        ours = forward(np.asarray(X, dtype="float32"))
+        for name, expected in _keras_outputs(est, X).items():
+            np.testing.assert_allclose(ours[name], expected, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_a_layer_numpy_does_not_run_keeps_the_keras_call():
+    X, Y = make_social_media(200, random_state=0)
+    est = MultiOutputNNClassifier(activation="gelu", **QUICK).fit(X, Y)
+    assert numpy_forward(est.model_) is None
+    expected = _keras_outputs(est, X)["income"]
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], expected / expected.sum(1, keepdims=True), rtol=1e-6)
+
+
+def test_refit_and_warm_start_rebuild_the_numpy_weights():
+    X, Y = make_social_media(200, random_state=0)
+    est = MultiOutputNNClassifier(warm_start=True, **QUICK).fit(X, Y)
+    before = est.predict_head_proba(X)["income"]
+    est.fit(X, Y)  # trains further: the numpy path must see the new weights
+    after = est.predict_head_proba(X)["income"]
+    assert not np.allclose(before, after)
+    expected = _keras_outputs(est, X)["income"]
+    np.testing.assert_allclose(after, expected / expected.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 50])
+def test_a_row_gets_the_same_prediction_in_any_batch(rows):
+    X, Y = make_social_media(200, random_state=0)
+    est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    alone = np.vstack([est.predict_head_proba(X[i : i + 1])["income"] for i in range(rows)])
+    np.testing.assert_allclose(alone, est.predict_head_proba(X[:rows])["income"], rtol=1e-12)
