@@ -34,7 +34,7 @@ def fitted(data):
 def test_learns_each_factor_and_the_joint_class(fitted, data):
     _, _, Xv, yv = data
     factors = fitted.score_factors(Xv, yv)
-    assert factors["distance"] > 0.85 and factors["size"] > 0.85, factors
+    assert factors["distance"] > 0.8 and factors["size"] > 0.8, factors  # chance: 0.5 and 0.33
     predicted = fitted.predict(Xv)
     assert fitted.score(Xv, yv) == pytest.approx(accuracy_score(yv, predicted))
     assert fitted.score(Xv, yv) > 0.75
