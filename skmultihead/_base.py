@@ -17,6 +17,7 @@ import contextlib
 import difflib
 import inspect
 import random
+import weakref
 
 import keras
 import numpy as np
@@ -29,6 +30,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._forward import numpy_forward
 from ._inputs import check_features
 from ._model import build_model, compile_model
+from ._pool import POOL
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
 
@@ -40,6 +42,19 @@ def _suggest(name, candidates):
 
 def _names(names):
     return ", ".join(repr(n) for n in names)
+
+
+class _SeedAtTrainBegin(keras.callbacks.Callback):
+    """Seeds NumPy (the JAX backend's shuffling) once Keras has built the model for
+    training, so a reused network sees the same batches as a new one: building a new
+    one draws a shuffle of its own first."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def on_train_begin(self, logs=None):
+        np.random.seed(self.seed)
 
 
 class MultiHeadBase(BaseWrapper):
@@ -140,9 +155,25 @@ class MultiHeadBase(BaseWrapper):
             self._fit_checked(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
         except BaseException:
             # a failed fit leaves the estimator as it was
+            taken = vars(self).get("model_")
             vars(self).clear()
             vars(self).update(state)
+            if taken is not None and taken is not state.get("model_"):
+                POOL.release(taken)
             raise
+        self._own_model(previous=state.get("model_"))
+
+    def _own_model(self, previous):
+        """Give a replaced network back to the pool, and this one when self is collected."""
+        if self.model_ is previous:
+            return
+        finalizer = vars(self).pop("_model_finalizer", None)
+        if finalizer is not None:
+            finalizer.detach()
+        if previous is not None:
+            POOL.release(previous)
+        self._model_finalizer = weakref.finalize(self, POOL.release, self.model_)
+        self._model_finalizer.atexit = False
 
     def _fit_checked(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._check_routed_params()
@@ -158,7 +189,7 @@ class MultiHeadBase(BaseWrapper):
             self._seed = self._draw_seed()
             self.heads_ = self._fit_heads(columns)
             self.history_ = {}
-            self.model_ = self._build_keras_model()
+            self.model_ = POOL.acquire(self._build_keras_model())
         self._initialize_callbacks()
         targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
         self._fit_keras_model(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
@@ -209,12 +240,15 @@ class MultiHeadBase(BaseWrapper):
     def _fit_keras_model(self, X, y, sample_weight, epochs, initial_epoch, **kwargs):
         fit_args = route_params(self.get_params(deep=False), destination="fit", pass_filter=self._fit_kwargs)
         fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
+        callbacks = list(self._fit_callbacks)
+        if self._seed is not None:
+            callbacks.append(_SeedAtTrainBegin(self._seed))
         fit_args.update(
             batch_size=self._batch_size(X.shape[0]),
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
             sample_weight=sample_weight,
-            callbacks=self._fit_callbacks,
+            callbacks=callbacks,
         )
         fit_args.update(kwargs)
         with self._seeded():
@@ -256,8 +290,9 @@ class MultiHeadBase(BaseWrapper):
 
     # -- persistence ---------------------------------------------------------------------------
     def __getstate__(self):
-        # callbacks are rebuilt from the parameters at each fit, the numpy forward pass at predict
-        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward")
+        # callbacks are rebuilt at each fit, the numpy forward pass when unpickled; a copy
+        # owns its own network, which does not go back to the pool
+        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_model_finalizer")
         return {k: v for k, v in vars(self).items() if k not in skip}
 
     def __setstate__(self, state):

@@ -102,7 +102,7 @@ def build_model(
             outputs[name] = _head_output(x, head.units, head.n_outputs_, activation, head.activation_, name, seeds)
     if joint is not None:
         outputs[joint] = JointDistribution(name=joint)(list(outputs.values()))
-    return keras.Model(features, outputs)
+    return keras.Model(features, outputs, name="skmultihead")
 
 
 def _stack(x, sizes, activation, prefix, seeds, rates=None):
