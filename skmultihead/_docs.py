@@ -39,7 +39,9 @@ optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
 
 COMMON_ATTRIBUTES = """\
 model_ : keras.Model
-        The trained network; one output per head, named after it.
+        The trained network; one output per head, named after it. When the estimator
+        is refitted from scratch or garbage-collected, the network is reused by later
+        fits of the same architecture: pickle the estimator to keep a copy.
     heads_ : dict of str to Head
         The fitted head of each name (kind, classes, target scaling).
     history_ : dict of str to list of float
