@@ -181,13 +181,7 @@ def split_indicator(y, layout=None, classes=None):
         return _from_labels(list(y), "label_sets", layout, classes)
     else:
         array = np.asarray(y)
-        if array.ndim == 2 and array.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; reading it as 1-D class labels.",
-                DataConversionWarning,
-                stacklevel=4,
-            )
-            array = array[:, 0]
+        array = _column_to_1d(array)
         if array.ndim == 1:
             return _from_labels(array, "single", layout, classes)
         if array.ndim != 2:
@@ -210,6 +204,18 @@ def split_indicator(y, layout=None, classes=None):
             f"{list(layout.classes)[:10]}; give the same columns in the same order."
         )
     return indicator, layout
+
+
+def _column_to_1d(array):
+    """An (n, 1) array as 1-D labels, with scikit-learn's warning."""
+    if array.ndim != 2 or array.shape[1] != 1:
+        return array
+    warnings.warn(
+        "A column-vector y was passed when a 1d array was expected; reading it as 1-D labels.",
+        DataConversionWarning,
+        stacklevel=5,
+    )
+    return array[:, 0]
 
 
 def _check_two_labels(classes):
@@ -416,13 +422,8 @@ def split_factors(y, separator=None, factor_names=None, factor_shape=None, layou
     else:
         rows = y if isinstance(y, (list, tuple)) and y and isinstance(y[0], tuple) else None
         array = np.asarray(y if rows is None else [tuple(r) for r in rows], dtype=object if rows else None)
-        if array.ndim == 2 and array.shape[1] == 1 and rows is None:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; reading it as 1-D labels.",
-                DataConversionWarning,
-                stacklevel=4,
-            )
-            array = array[:, 0]
+        if rows is None:
+            array = _column_to_1d(array)
         if array.ndim == 1 and separator is not None:
             columns, layout = _from_joined(array, separator)
         elif array.ndim == 1:
