@@ -1,10 +1,20 @@
 """Multi-head neural networks as scikit-learn estimators."""
 
+from ._branches import DenseBranch, EmbeddingBranch
 from ._factored import FactoredLabelNN
 from ._heads import HEAD_KINDS, Head
 from ._multilabel import MultiLabelNN
 from ._multioutput import MultiOutputNNClassifier
 from ._scoring import head_scorer
 
-__all__ = ["FactoredLabelNN", "HEAD_KINDS", "Head", "MultiLabelNN", "MultiOutputNNClassifier", "head_scorer"]
+__all__ = [
+    "DenseBranch",
+    "EmbeddingBranch",
+    "FactoredLabelNN",
+    "HEAD_KINDS",
+    "Head",
+    "MultiLabelNN",
+    "MultiOutputNNClassifier",
+    "head_scorer",
+]
 __version__ = "0.1.0"

@@ -14,7 +14,8 @@ scikeras 0.13 predates scikit-learn 1.6; what it gets wrong there is fixed here:
 """
 
 import contextlib
-import difflib
+import functools
+import numbers
 import inspect
 import random
 import weakref
@@ -23,25 +24,19 @@ import keras
 import numpy as np
 from scikeras._utils import get_optimizer_class, route_params, try_to_convert_strings_to_classes, unflatten_params
 from scikeras.wrappers import BaseWrapper
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight
 
+from ._branches import DenseBranch, EmbeddingBranch, resolve_branches
 from ._forward import numpy_forward
-from ._inputs import check_features
-from ._model import build_model, compile_model
+from ._inputs import check_features, check_name, resolve_inputs, split_inputs
+from ._messages import quoted, suggest
+from ._model import AuxHead, build_model, compile_model
 from ._pool import POOL
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
-
-
-def _suggest(name, candidates):
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def _names(names):
-    return ", ".join(repr(n) for n in names)
 
 
 class _SeedAtTrainBegin(keras.callbacks.Callback):
@@ -80,19 +75,48 @@ class MultiHeadBase(BaseWrapper):
         params = inspect.signature(cls.__init__).parameters.values()
         return [p.name for p in params if p.name != "self" and p.kind is not p.VAR_KEYWORD]
 
+    def get_params(self, deep=True):
+        """Parameters, with each branch's as ``branches__<input>__<param>`` when ``deep``."""
+        params = super().get_params(deep=deep)
+        branches = params.get("branches")
+        if deep and isinstance(branches, dict):  # anything else is reported at fit
+            for name, branch in branches.items():
+                params[f"branches__{name}"] = branch
+                if hasattr(branch, "get_params"):
+                    params.update({f"branches__{name}__{k}": v for k, v in branch.get_params().items()})
+        return params
+
     def set_params(self, **params):
         """Set parameters, including routed ones (``optimizer__learning_rate``,
-        ``loss_weights__<head>``, ...)."""
+        ``loss_weights__<head>``, ...) and nested ones (``branches__<input>__<param>``,
+        ``aux_heads__<name>__<key>``), which replace the branch or entry by an updated copy."""
+        for name in [n for n in params if n.split("__", 1)[0] in ("branches", "aux_heads") and "__" in n]:
+            self._set_nested(name, params.pop(name))
         declared = self._declared_params()
         known = set(declared) | set(self.get_params(deep=False))
         for name in params:
             base = name.split("__", 1)[0]
             if name not in known and base not in declared and base not in self._routing_prefixes:
                 raise ValueError(
-                    f"Invalid parameter {name!r} for {type(self).__name__}.{_suggest(name, declared)} "
-                    f"Routed parameters start with one of {_names(sorted(self._routing_prefixes))} and '__'."
+                    f"Invalid parameter {name!r} for {type(self).__name__}.{suggest(name, declared)} "
+                    f"Routed parameters start with one of {quoted(sorted(self._routing_prefixes))} and '__'."
                 )
         return super().set_params(**params)
+
+    def _set_nested(self, name, value):
+        param, key, *rest = name.split("__", 2)
+        entries = dict(getattr(self, param, None) or {})
+        if not rest:
+            entries[key] = value
+        elif key not in entries:
+            raise ValueError(f"cannot set {name!r}: {param} has no entry {key!r}; it has {quoted(entries)}.")
+        elif param == "branches":
+            if not hasattr(entries[key], "set_params"):
+                raise ValueError(f"cannot set {name!r}: branches[{key!r}] is a callable, it has no parameters.")
+            entries[key] = clone(entries[key]).set_params(**{rest[0]: value})
+        else:
+            entries[key] = {**entries[key], rest[0]: value}
+        setattr(self, param, entries)
 
     def _check_routed_params(self):
         declared = self._declared_params()
@@ -101,12 +125,12 @@ class MultiHeadBase(BaseWrapper):
             if "__" in name and prefix not in self._routing_prefixes:
                 raise ValueError(
                     f"{type(self).__name__} got an unknown parameter {name!r}."
-                    f"{_suggest(prefix, self._routing_prefixes)} "
-                    f"Routed parameters start with one of {_names(sorted(self._routing_prefixes))} and '__'."
+                    f"{suggest(prefix, self._routing_prefixes)} "
+                    f"Routed parameters start with one of {quoted(sorted(self._routing_prefixes))} and '__'."
                 )
         for name in set(self.get_params(deep=False)) - set(declared):
             if "__" not in name:
-                raise ValueError(f"{type(self).__name__} got an unknown parameter {name!r}.{_suggest(name, declared)}")
+                raise ValueError(f"{type(self).__name__} got an unknown parameter {name!r}.{suggest(name, declared)}")
 
     def _loss_weights(self, head_names):
         """Merge ``loss_weights`` with routed ``loss_weights__<head>``; check head names."""
@@ -116,7 +140,7 @@ class MultiHeadBase(BaseWrapper):
             if name not in head_names:
                 raise ValueError(
                     f"loss_weights names head {name!r}, which is not a head of this model; "
-                    f"heads are {_names(head_names)}.{_suggest(name, head_names)}"
+                    f"heads are {quoted(head_names)}.{suggest(name, head_names)}"
                 )
             if not (np.isscalar(value) and np.isreal(value) and value >= 0):
                 raise ValueError(f"loss_weights for head {name!r} must be a number >= 0; got {value!r}.")
@@ -187,22 +211,103 @@ class MultiHeadBase(BaseWrapper):
             sample_weight = _check_sample_weight(sample_weight, X, dtype="float32")
         if cold:
             self._seed = self._draw_seed()
+            self._fit_architecture()
             self.heads_ = self._fit_heads(columns)
+            self.aux_heads_ = self._resolve_aux_heads()
             self.history_ = {}
             self.model_ = POOL.acquire(self._build_keras_model())
         self._initialize_callbacks()
         targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
         self._fit_keras_model(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
 
+    def _fit_architecture(self):
+        """Check the inputs, branches, custom trunk and ensemble size; set
+        ``input_columns_`` and ``branches_``."""
+        size = self.ensemble_size
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"ensemble_size must be an int >= 1; got {size!r}.")
+        if self.model is not None:
+            if not callable(self.model):
+                raise TypeError(
+                    "model must be a callable taking the dict of Keras input tensors and returning one tensor; "
+                    f"got {type(self.model).__name__}."
+                )
+            if self.branches:
+                raise ValueError(
+                    "branches and model are both given; the model callable reads the input tensors itself, "
+                    "so give one of them."
+                )
+        elif self._routed("model"):
+            raise ValueError(
+                f"model__ parameters {quoted(self._routed('model'))} are given but no model (custom trunk) is; "
+                "they are passed to the model callable."
+            )
+        names = list(getattr(self, "feature_names_in_", []))
+        self.input_columns_ = resolve_inputs(self.inputs, self.remainder, self.n_features_in_, names)
+        self.branches_ = resolve_branches(self.branches, list(self.input_columns_))
+
+    def _routed(self, prefix):
+        return route_params(self.get_params(deep=False), prefix, pass_filter=set())
+
+    def _resolve_aux_heads(self):
+        """``aux_heads`` as a tuple of AuxHead, checked against the heads and branches."""
+        specs = self.aux_heads or {}
+        if not isinstance(specs, dict):
+            raise TypeError(
+                f"aux_heads must be a dict {{name: {{'branch': ..., 'target': ..., 'weight': ...}}}}; "
+                f"got {type(specs).__name__}."
+            )
+        heads = list(self.heads_)
+        sources = ["trunk"] if self.model is not None else ["trunk", *self.input_columns_]
+        if not self._shared_trunk:
+            sources.remove("trunk")
+        taken = set(heads) | set(self.input_columns_)
+        aux_heads = []
+        for name, spec in specs.items():
+            check_name(name, "auxiliary head")
+            if name in taken:
+                raise ValueError(f"auxiliary head {name!r} has the name of a head or input; give it its own name.")
+            if not isinstance(spec, dict) or set(spec) - {"branch", "target", "weight"}:
+                raise ValueError(
+                    f"aux_heads[{name!r}] must be a dict with keys 'branch' (default 'trunk'), 'target' and "
+                    f"'weight' (default 1.0); got {spec!r}."
+                )
+            target = spec.get("target", heads[0] if len(heads) == 1 else None)
+            if target not in heads:
+                raise ValueError(
+                    f"aux_heads[{name!r}] predicts target {target!r}, which is not a head; the heads are "
+                    f"{quoted(heads)}.{suggest(target, heads)}"
+                )
+            source = spec.get("branch", "trunk")
+            if source not in sources:
+                raise ValueError(
+                    f"aux_heads[{name!r}] reads branch {source!r}, which this model does not have; it can read "
+                    f"{quoted(sources)}.{suggest(source, sources)}"
+                )
+            weight = spec.get("weight", 1.0)
+            if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or weight < 0:
+                raise ValueError(f"aux_heads[{name!r}] weight must be a number >= 0; got {weight!r}.")
+            aux_heads.append(AuxHead(name, source, target, float(weight)))
+        return tuple(aux_heads)
+
+    @property
+    def _shared_trunk(self):
+        return True
+
     def _build_keras_model(self):
+        trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
         with self._seeded():
             model = build_model(
-                self.n_features_in_,
+                self.input_columns_,
                 self.heads_,
+                branches=self.branches_,
                 hidden_layer_sizes=tuple(self.hidden_layer_sizes),
                 activation=self.activation,
                 dropout=self.dropout,
                 random_state=self._seed,
+                trunk=trunk,
+                aux_heads=self.aux_heads_,
+                ensemble_size=int(self.ensemble_size),
                 **self._graph_options(),
             )
         return compile_model(
@@ -210,8 +315,13 @@ class MultiHeadBase(BaseWrapper):
             self.heads_,
             optimizer=self._optimizer(),
             loss_weights=self._loss_weights(list(self.heads_)),
+            aux_heads=self.aux_heads_,
             run_eagerly=self.run_eagerly,
         )
+
+    def _model_inputs(self, X):
+        """``{input name: array}`` of X's columns, as the network reads them."""
+        return split_inputs(X, self.input_columns_, self.branches_, list(getattr(self, "feature_names_in_", [])))
 
     def _graph_options(self):
         """Further arguments of `build_model` (own columns per head, joint output)."""
@@ -251,8 +361,9 @@ class MultiHeadBase(BaseWrapper):
             callbacks=callbacks,
         )
         fit_args.update(kwargs)
+        y = {**y, **{aux.name: y[aux.target] for aux in self.aux_heads_}}
         with self._seeded():
-            history = self.model_.fit(X, y, **fit_args)
+            history = self.model_.fit(self._model_inputs(X), y, **fit_args)
         self._numpy_forward = numpy_forward(self.model_)  # with the trained weights
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
@@ -267,26 +378,90 @@ class MultiHeadBase(BaseWrapper):
 
     # -- prediction ------------------------------------------------------------------------
     def _predict_raw(self, X):
-        """``{head name: network output}`` for ``X``."""
+        """``{output name: network output}`` for ``X``."""
+        return self._forward(self._check_predict_X(X))
+
+    def _check_predict_X(self, X):
+        self._check_fitted()
+        # float32 X stays float32, anything else is float64: the numpy path computes in it
+        return check_features(self, X, reset=False, dtype=(np.float64, np.float32))
+
+    def _check_fitted(self):
         if not hasattr(self, "model_"):
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' before using this estimator."
             )
-        # float32 X stays float32, anything else is float64: the numpy path computes in it
-        return self._forward(check_features(self, X, reset=False, dtype=(np.float64, np.float32)))
 
     def _forward(self, X):
-        """``{head name: network output}`` for a validated float array."""
+        """``{output name: network output}`` (heads and auxiliary heads) for a validated float array."""
+        inputs = self._model_inputs(X)
         if self._numpy_forward is not None:
-            outputs = self._numpy_forward(X)
-            return {name: outputs[name] for name in self.heads_}
-        # A direct call runs the graph eagerly: no per-call data pipeline and no retracing
-        # for each new number of rows, unlike Model.predict / predict_on_batch.
-        chunks = [self.model_(X[i : i + _PREDICT_CHUNK], training=False) for i in range(0, len(X), _PREDICT_CHUNK)]
+            return self._numpy_forward(inputs)
+        return _keras_forward(self.model_, inputs)
+
+    def _member_outputs(self, X):
+        """``{head: array of shape (ensemble_size, n_samples, ...)}``: each member's output."""
+        X = self._check_predict_X(X)
+        if self.ensemble_size == 1:
+            return {name: output[None] for name, output in self._forward(X).items() if name in self.heads_}
+        tensors = {
+            f"member{i}_{name}": self.model_.get_layer(f"member{i}_{name}").output
+            for name in self.heads_
+            for i in range(self.ensemble_size)
+        }
+        inputs = self._model_inputs(X)
+        forward = numpy_forward(self.model_, tensors)
+        outputs = forward(inputs) if forward is not None else _keras_forward(keras.Model(self.model_.input, tensors), inputs)
         return {
-            name: np.concatenate([keras.ops.convert_to_numpy(chunk[name]) for chunk in chunks])
+            name: np.stack([outputs[f"member{i}_{name}"] for i in range(self.ensemble_size)])
             for name in self.heads_
         }
+
+    def score_aux(self, X, y, sample_weight=None):
+        """Each auxiliary head's score on ``(X, y)``: ``{aux name: score}``, the score its
+        target head would get (see `aux_heads`). Auxiliary heads are not part of
+        `predict`, `predict_proba` or `score`."""
+        truth = self._split_targets(y, reset=False)
+        raw = self._predict_raw(X)
+        return {
+            aux.name: float(self._score_output(aux.target, truth[aux.target], raw[aux.name], sample_weight))
+            for aux in self.aux_heads_
+        }
+
+    def _score_output(self, head_name, truth, raw, sample_weight):
+        """Score of a network output ``raw`` for head ``head_name`` against its targets."""
+        head = self.heads_[head_name]
+        return head.score(truth, head.decode(raw), sample_weight=sample_weight)
+
+    # -- the Keras model -----------------------------------------------------------------------
+    def summary(self, **kwargs):
+        """Print the Keras model's layers (``keras.Model.summary``; kwargs go to it)."""
+        self._check_fitted()
+        return self.model_.summary(**kwargs)
+
+    def plot_model(self, path, **kwargs):
+        """Draw the Keras model to ``path`` (``keras.utils.plot_model``; kwargs go to it).
+
+        Needs the pydot package and Graphviz's ``dot`` program.
+
+        Raises
+        ------
+        ImportError
+            If pydot or Graphviz is missing, saying what to install.
+        """
+        self._check_fitted()
+        try:
+            import pydot
+
+            pydot.Dot.create(pydot.Dot())
+        except Exception as error:  # no pydot, or pydot without Graphviz
+            raise ImportError(
+                "plot_model needs the pydot package and Graphviz's `dot` program: `pip install pydot` and "
+                "install Graphviz (e.g. `apt install graphviz`, `brew install graphviz` or "
+                f"`conda install graphviz`). ({type(error).__name__}: {error})"
+            ) from error
+        kwargs.setdefault("show_shapes", True)
+        return keras.utils.plot_model(self.model_, to_file=str(path), **kwargs)
 
     # -- persistence ---------------------------------------------------------------------------
     def __getstate__(self):
@@ -307,6 +482,20 @@ class MultiHeadBase(BaseWrapper):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+def _keras_forward(model, inputs):
+    """``model``'s outputs for ``{input name: array}``, as numpy.
+
+    A direct call runs the graph eagerly: no per-call data pipeline and no retracing for
+    each new number of rows, unlike Model.predict / predict_on_batch.
+    """
+    n_rows = len(next(iter(inputs.values())))
+    chunks = [
+        model({name: values[i : i + _PREDICT_CHUNK] for name, values in inputs.items()}, training=False)
+        for i in range(0, n_rows, _PREDICT_CHUNK)
+    ]
+    return {name: np.concatenate([keras.ops.convert_to_numpy(c[name]) for c in chunks]) for name in chunks[0]}
 
 
 class ClassesPartialFitMixin:

@@ -8,6 +8,37 @@ hidden_layer_sizes : tuple of int, default=(100,)
     dropout : float or tuple of float, default=0.0
         Dropout after each hidden layer: one rate for all, or one per layer."""
 
+ARCHITECTURE_PARAMETERS = """\
+inputs : dict, default=None
+        ``{input name: columns}``: X's columns (names for a DataFrame X, integer indices)
+        in named groups, each a ``keras.Input`` of that name read by its own branch. None:
+        one input ``features`` with every column.
+    remainder : {"error", "drop", "passthrough"}, default="error"
+        What becomes of columns no input claims: an error, left out, or an input named
+        ``remainder`` (dense).
+    branches : dict, default=None
+        ``{input name: branch}``: a `DenseBranch` (the default: the columns as they are),
+        an `EmbeddingBranch` for integer token ids, or a callable
+        ``f(keras_tensor) -> keras_tensor``. The branches' outputs are concatenated and fed
+        to the trunk. Their parameters can be set as ``branches__<input>__<param>``.
+    model : callable, default=None
+        A custom trunk: ``model(inputs, **kwargs) -> keras tensor`` takes the dict of
+        Keras input tensors by input name and returns the 2-D tensor the heads read, in
+        place of the branches and the dense trunk (``hidden_layer_sizes`` and ``dropout``
+        are then not used). Routed ``model__<kwarg>`` parameters are passed to it. It is
+        called once per ensemble member, and must create new layers each time.
+    aux_heads : dict, default=None
+        Auxiliary outputs, ``{name: {"branch": input name or "trunk" (default), "target":
+        head name (default: the only head), "weight": loss weight (default 1.0)}}``: an
+        output layer of the target head's kind reading that branch's output, trained on
+        the target head's targets. Its loss and metric are in ``history_``
+        (``<name>_loss``); it is not part of `predict`, `predict_proba` or `score`, and
+        `score_aux` scores it. Entries can be set as ``aux_heads__<name>__weight``.
+    ensemble_size : int, default=1
+        Independent members (branches, trunk and heads; layers named ``member<i>_...``)
+        in one Keras graph, trained in one fit; each head's output is the members' mean.
+        `predict_members` returns each member's predictions."""
+
 TRAINING_PARAMETERS = """\
 optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Its arguments are routed: ``optimizer__learning_rate=1e-3``.
@@ -49,6 +80,10 @@ model_ : keras.Model
         ``<head>_accuracy`` (classification) or ``<head>_mae`` (regression, on the
         standardized target), and ``val_*`` with validation. With one head, Keras
         leaves out the head's name (``loss``, ``accuracy``).
+    input_columns_ : dict of str to list of int
+        X's column indices read by each input.
+    aux_heads_ : tuple of AuxHead
+        The auxiliary heads (name, source, target, weight).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of str

@@ -8,10 +8,11 @@ import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 
-from ._base import ClassesPartialFitMixin, MultiHeadBase, _names, _suggest
-from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
+from ._base import ClassesPartialFitMixin, MultiHeadBase
+from ._messages import quoted, suggest
+from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
-from ._inputs import row_index
+from ._inputs import column_index, row_index
 from ._targets import join_factors, split_factors
 
 JOINT = "joint"  # the output holding the joint distribution
@@ -51,6 +52,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     factor_hidden_layer_sizes : tuple of int, default=(32,)
         Units of each factor's own sub-network.
     {TRUNK_PARAMETERS}
+    {ARCHITECTURE_PARAMETERS}
     loss_weights : dict, default=None
         ``{{factor: weight}}`` of each factor's cross-entropy in the loss (1.0 when not
         given), also as ``loss_weights__<factor>``. ``joint`` (default 0.0) adds the
@@ -88,6 +90,12 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        inputs=None,
+        remainder="error",
+        branches=None,
+        model=None,
+        aux_heads=None,
+        ensemble_size=1,
         loss_weights=None,
         optimizer="adam",
         epochs=100,
@@ -174,32 +182,24 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
             if factor not in self.factor_names_:
                 raise ValueError(
                     f"factor_features names factor {factor!r}, which is not a factor; the factors are "
-                    f"{_names(self.factor_names_)}.{_suggest(str(factor), self.factor_names_)}"
+                    f"{quoted(self.factor_names_)}.{suggest(str(factor), self.factor_names_)}"
                 )
         if not self.shared_trunk:
             missing = [f for f in self.factor_names_ if not features.get(f)]
             if missing:
                 raise ValueError(
                     f"with shared_trunk=False every factor reads only its factor_features; "
-                    f"{_names(missing)} has none."
+                    f"{quoted(missing)} has none."
                 )
         names = list(getattr(self, "feature_names_in_", []))
-        return {factor: [self._column_index(c, names, factor) for c in columns] for factor, columns in features.items()}
+        return {
+            factor: [column_index(c, self.n_features_in_, names, f"factor_features[{factor!r}]") for c in columns]
+            for factor, columns in features.items()
+        }
 
-    def _column_index(self, column, names, factor):
-        if isinstance(column, (int, np.integer)) and not isinstance(column, bool):
-            if not 0 <= column < self.n_features_in_:
-                raise ValueError(
-                    f"factor_features[{factor!r}] has column index {column}; X has {self.n_features_in_} columns."
-                )
-            return int(column)
-        if column not in names:
-            where = f"X's columns are {names[:10]}" if names else "X has no column names (pass integer indices)"
-            raise ValueError(
-                f"factor_features[{factor!r}] names column {column!r}, which is not in X; {where}."
-                f"{_suggest(str(column), names)}"
-            )
-        return names.index(column)
+    @property
+    def _shared_trunk(self):
+        return bool(self.shared_trunk)
 
     # -- predictions -----------------------------------------------------------------------
     def predict_proba(self, X):

@@ -49,6 +49,8 @@ def _numpy_layer(layer):
         return lambda x: x
     if isinstance(layer, keras.layers.Concatenate) and layer.axis in (-1, 1):
         return lambda *xs: np.concatenate(xs, axis=1)
+    if isinstance(layer, keras.layers.Average):
+        return lambda *xs: np.mean(xs, axis=0)
     if isinstance(layer, Columns):
         columns = np.asarray(layer.columns)
         return lambda x: x[:, columns]
@@ -61,16 +63,17 @@ class _Unsupported(Exception):
     pass
 
 
-def numpy_forward(model):
-    """``forward(X) -> {output name: array}`` computing ``model`` in numpy.
+def numpy_forward(model, outputs=None):
+    """``forward({input name: array}) -> {name: array}`` computing ``model``'s outputs (or
+    the given ``{name: tensor}`` of its graph) in numpy.
 
-    Returns None when the model has several inputs, outputs that are not a dict, or a layer
-    numpy does not compute here.
+    Returns None when a layer on the way is one numpy does not compute here.
     """
-    if len(model.inputs) != 1 or not isinstance(model.output, dict):
+    outputs = model.output if outputs is None else outputs
+    if not isinstance(outputs, dict):
         return None
-    input_key = id(model.inputs[0])
-    steps, done = [], {input_key}
+    inputs = {tensor._keras_history[0].name: id(tensor) for tensor in model.inputs}
+    steps, done = [], set(inputs.values())
 
     def visit(tensor):
         if id(tensor) in done:
@@ -86,17 +89,19 @@ def numpy_forward(model):
         done.add(id(tensor))
 
     try:
-        for tensor in model.output.values():
+        for tensor in outputs.values():
             visit(tensor)
     except _Unsupported:
         return None
-    outputs = {name: id(tensor) for name, tensor in model.output.items()}
+    output_keys = {name: id(tensor) for name, tensor in outputs.items()}
 
-    def forward(X):
-        X = np.asarray(X)
-        values = {input_key: X if X.dtype == np.float32 else X.astype(np.float64)}
+    def forward(arrays):
+        values = {}
+        for name, key in inputs.items():
+            X = np.asarray(arrays[name])
+            values[key] = X if X.dtype == np.float32 else X.astype(np.float64)
         for function, keys, key in steps:
             values[key] = function(*(values[k] for k in keys))
-        return {name: values[key] for name, key in outputs.items()}
+        return {name: values[key] for name, key in output_keys.items()}
 
     return forward

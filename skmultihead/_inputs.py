@@ -1,8 +1,10 @@
-"""Inputs: X (DataFrame or array) -> the float array the network reads."""
+"""Inputs: X (DataFrame or array) -> the named arrays the network reads (column groups)."""
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
+
+from ._messages import suggest
 
 
 def check_features(estimator, X, *, reset, dtype="float32"):
@@ -50,3 +52,86 @@ def _is_numeric_column(column):
 def row_index(X):
     """X's index when X is a DataFrame, else None."""
     return X.index if isinstance(X, pd.DataFrame) else None
+
+
+DEFAULT_INPUT = "features"  # the one input when ``inputs`` is not given
+REMAINDER_INPUT = "remainder"  # the input of unclaimed columns with remainder="passthrough"
+REMAINDERS = ("error", "drop", "passthrough")
+
+
+def column_index(column, n_features, names, where):
+    """The index in X of ``column`` (a name of a DataFrame's column, or an integer index);
+    ``where`` names the parameter in errors."""
+    if isinstance(column, (int, np.integer)) and not isinstance(column, bool):
+        if not 0 <= column < n_features:
+            raise ValueError(f"{where} has column index {column}; X has {n_features} columns.")
+        return int(column)
+    if column not in names:
+        known = f"X's columns are {names[:10]}" if names else "X has no column names (pass integer indices)"
+        raise ValueError(f"{where} names column {column!r}, which is not in X; {known}.{suggest(str(column), names)}")
+    return names.index(column)
+
+
+def check_name(name, what):
+    """A name Keras accepts for a layer, or a clear error."""
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"{what} name {name!r} must be a non-empty string without '/' (it names a Keras layer).")
+    return name
+
+
+def resolve_inputs(inputs, remainder, n_features, names):
+    """``{input name: X column indices}`` from the ``inputs`` parameter.
+
+    Every column belongs to exactly one input; unclaimed columns are an error, dropped, or
+    the input "remainder" as ``remainder`` says. Without ``inputs``, one input "features"
+    holds every column.
+    """
+    if remainder not in REMAINDERS:
+        raise ValueError(f"remainder must be one of {', '.join(map(repr, REMAINDERS))}; got {remainder!r}.")
+    if inputs is None:
+        return {DEFAULT_INPUT: list(range(n_features))}
+    if not isinstance(inputs, dict) or not inputs:
+        raise TypeError(
+            f"inputs must be a non-empty dict {{input name: list of columns}}; got {type(inputs).__name__}."
+        )
+    columns, owner = {}, {}
+    for name, spec in inputs.items():
+        check_name(name, "input")
+        spec = [spec] if isinstance(spec, (str, int, np.integer)) else list(spec)
+        if not spec:
+            raise ValueError(f"input {name!r} has no columns.")
+        columns[name] = [column_index(c, n_features, names, f"inputs[{name!r}]") for c in spec]
+        for index in columns[name]:
+            if index in owner:
+                label = names[index] if names else index
+                raise ValueError(
+                    f"X column {label!r} is claimed by inputs {owner[index]!r} and {name!r}; "
+                    "each column belongs to one input."
+                )
+            owner[index] = name
+    unclaimed = [i for i in range(n_features) if i not in owner]
+    if unclaimed and remainder == "error":
+        labels = [names[i] for i in unclaimed] if names else unclaimed
+        raise ValueError(
+            f"X column(s) {labels[:10]} ({len(unclaimed)} in all) belong to no input; list them in `inputs`, "
+            "or pass remainder='drop' to leave them out or remainder='passthrough' to read them as "
+            f"an input named {REMAINDER_INPUT!r}."
+        )
+    if unclaimed and remainder == "passthrough":
+        if REMAINDER_INPUT in columns:
+            raise ValueError(f"an input is named {REMAINDER_INPUT!r}, which remainder='passthrough' needs for itself.")
+        columns[REMAINDER_INPUT] = unclaimed
+    return columns
+
+
+def split_inputs(X, input_columns, branches, names):
+    """``{input name: array}`` the network reads: X's columns of each input, token ids
+    checked and as int32."""
+    arrays = {}
+    for name, columns in input_columns.items():
+        values = X if columns == list(range(X.shape[1])) else X[:, columns]
+        branch = branches[name]
+        if branch.token_ids:
+            values = branch.token_array(values, name, [names[c] if names else c for c in columns])
+        arrays[name] = values
+    return arrays

@@ -1,6 +1,8 @@
-"""Model: the Keras functional graph, features -> trunk -> one named output per head."""
+"""Model: the Keras functional graph, inputs -> branches -> trunk -> one named output per head
+(and auxiliary outputs; members averaged in an ensemble)."""
 
 import re
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -24,7 +26,7 @@ def layer_rates(dropout, hidden_layer_sizes):
     return rates
 
 
-class _Seeds:
+class Seeds:
     """Integer seeds for layers, drawn from ``random_state`` (None: unseeded)."""
 
     def __init__(self, random_state):
@@ -34,14 +36,28 @@ class _Seeds:
         return None if self._rng is None else int(self._rng.randint(2**31 - 1))
 
 
+class AuxHead(NamedTuple):
+    """An auxiliary output: ``target``'s kind of output read from ``source`` (a branch or
+    "trunk"), trained with loss weight ``weight``; not part of the predictions."""
+
+    name: str
+    source: str
+    target: str
+    weight: float
+
+
 def build_model(
-    n_features,
+    input_columns,
     heads,
     *,
+    branches,
     hidden_layer_sizes,
     activation,
     dropout,
     random_state,
+    trunk=None,
+    aux_heads=(),
+    ensemble_size=1,
     head_columns=None,
     head_hidden_layer_sizes=(),
     shared_trunk=True,
@@ -51,23 +67,34 @@ def build_model(
 
     Parameters
     ----------
-    n_features : int
-        Width of the input.
+    input_columns : dict
+        ``{input name: X column indices}``; each becomes a ``keras.Input`` of that name
+        (int32 when its branch reads token ids).
     heads : dict
         ``{name: fitted Head}``; each becomes an output named after it. A ``separate``
         multilabel head concatenates one one-unit layer per label, named ``<head>_<label>``
         (layers, not model outputs: Keras would then need a target for each).
+    branches : dict
+        ``{input name: branch}`` (see `_branches`); their outputs are concatenated.
     hidden_layer_sizes : sequence of int
-        Units of the shared trunk's dense layers.
+        Units of the shared trunk's dense layers, on the joined branches.
     activation : str
         Activation of the hidden layers.
     dropout : float or sequence of float
         Dropout after each hidden layer of the trunk.
     random_state : int or None
         Seeds every initializer and dropout layer.
+    trunk : callable, optional
+        A custom trunk ``trunk(dict of input tensors) -> tensor`` in place of the
+        branches and the dense trunk.
+    aux_heads : sequence of AuxHead
+        Auxiliary outputs, each named after its AuxHead.
+    ensemble_size : int, default=1
+        Independent members (layers prefixed ``member<i>_``); each output is then the
+        mean of the members' outputs.
     head_columns : dict, optional
-        ``{head: column indices}``: the head also reads these columns of the input through
-        a sub-network of its own (``head_hidden_layer_sizes``, layers ``<head>_features_<j>``).
+        ``{head: X column indices}``: the head also reads these columns through a
+        sub-network of its own (``head_hidden_layer_sizes``, layers ``<head>_features_<j>``).
     head_hidden_layer_sizes : sequence of int, default=()
         Units of each such sub-network.
     shared_trunk : bool, default=True
@@ -76,36 +103,118 @@ def build_model(
         A head whose output is the joint distribution of all the other (softmax) heads:
         their outer product, flattened row-major (the first head varies slowest).
     """
-    seeds = _Seeds(random_state)
-    features = keras.Input((n_features,), name="features")
-    head_columns = head_columns or {}
-    trunk = None
-    if shared_trunk:
-        rates = layer_rates(dropout, hidden_layer_sizes)
-        trunk = _stack(features, hidden_layer_sizes, activation, "trunk", seeds, rates)
+    seeds = Seeds(random_state)
+    inputs = {
+        name: keras.Input((len(columns),), dtype="int32" if branches[name].token_ids else "float32", name=name)
+        for name, columns in input_columns.items()
+    }
+    rates = layer_rates(dropout, hidden_layer_sizes)
+    members = [
+        _member(
+            inputs,
+            heads,
+            prefix=f"member{i}_" if ensemble_size > 1 else "",
+            branches=branches,
+            trunk=trunk,
+            trunk_layers=(hidden_layer_sizes, rates) if shared_trunk else None,
+            activation=activation,
+            seeds=seeds,
+            aux_heads=aux_heads,
+            head_columns={h: _locate(c, input_columns, branches, h) for h, c in (head_columns or {}).items()},
+            head_hidden_layer_sizes=head_hidden_layer_sizes,
+            joint=joint,
+        )
+        for i in range(ensemble_size)
+    ]
+    outputs = members[0]
+    if ensemble_size > 1:
+        outputs = {name: keras.layers.Average(name=name)([m[name] for m in members]) for name in outputs}
+    return keras.Model(inputs, outputs, name="skmultihead")
+
+
+def _member(inputs, heads, *, prefix, branches, trunk, trunk_layers, activation, seeds, aux_heads, head_columns,
+            head_hidden_layer_sizes, joint):
+    """One member's outputs ``{name: tensor}``; its layers are named ``<prefix><name>``."""
+    branch_outputs = {}
+    if trunk is not None:
+        x = check_keras_tensor(trunk(dict(inputs)), "model", "the dict of input tensors")
+    else:
+        branch_outputs = {
+            name: branches[name].build(tensor, prefix + name, activation=activation, seeds=seeds)
+            for name, tensor in inputs.items()
+        }
+        joined = list(branch_outputs.values())
+        x = joined[0] if len(joined) == 1 else keras.layers.Concatenate(name=f"{prefix}branches")(joined)
+        if trunk_layers is not None:
+            x = stack(x, trunk_layers[0], activation, f"{prefix}trunk", seeds, trunk_layers[1])
+    if trunk is None and trunk_layers is None:
+        x = None
     outputs = {}
     for name, head in heads.items():
         if name == joint:
             continue
-        x = trunk
+        head_input = x
         if name in head_columns:
-            own = Columns(head_columns[name], name=f"{name}_columns")(features)
-            own = _stack(own, head_hidden_layer_sizes, activation, f"{name}_features", seeds)
-            x = own if trunk is None else keras.layers.Concatenate(name=f"{name}_inputs")([trunk, own])
+            own = _select(inputs, head_columns[name], f"{prefix}{name}_columns")
+            own = stack(own, head_hidden_layer_sizes, activation, f"{prefix}{name}_features", seeds)
+            head_input = own if x is None else keras.layers.Concatenate(name=f"{prefix}{name}_inputs")([x, own])
         if head.separate:
-            branches = [
-                _head_output(x, head.units, 1, activation, head.activation_, label_name, seeds)
-                for label_name in label_layer_names(name, head.classes_)
+            labels = [
+                _head_output(head_input, head.units, 1, activation, head.activation_, label_name, seeds)
+                for label_name in label_layer_names(prefix + name, head.classes_)
             ]
-            outputs[name] = keras.layers.Concatenate(name=name)(branches)
+            outputs[name] = keras.layers.Concatenate(name=prefix + name)(labels)
         else:
-            outputs[name] = _head_output(x, head.units, head.n_outputs_, activation, head.activation_, name, seeds)
+            outputs[name] = _head_output(
+                head_input, head.units, head.n_outputs_, activation, head.activation_, prefix + name, seeds
+            )
     if joint is not None:
-        outputs[joint] = JointDistribution(name=joint)(list(outputs.values()))
-    return keras.Model(features, outputs, name="skmultihead")
+        outputs[joint] = JointDistribution(name=prefix + joint)(list(outputs.values()))
+    for aux in aux_heads:
+        source = x if aux.source == "trunk" else branch_outputs[aux.source]
+        target = heads[aux.target]
+        outputs[aux.name] = _head_output(source, (), target.n_outputs_, activation, target.activation_,
+                                         prefix + aux.name, seeds)
+    return outputs
 
 
-def _stack(x, sizes, activation, prefix, seeds, rates=None):
+def _locate(columns, input_columns, branches, head):
+    """``{input: positions}`` of X columns ``columns`` within the inputs holding them."""
+    where = {c: (name, i) for name, cols in input_columns.items() for i, c in enumerate(cols)}
+    located = {}
+    for column in columns:
+        if column not in where:
+            raise ValueError(f"head {head!r} reads X column {column}, which no input holds (remainder='drop').")
+        name, position = where[column]
+        if branches[name].token_ids:
+            raise ValueError(f"head {head!r} reads X column {column} of token input {name!r}; it needs numeric columns.")
+        located.setdefault(name, []).append(position)
+    return located
+
+
+def _select(inputs, located, name):
+    parts = [
+        Columns(positions, name=name if len(located) == 1 else f"{name}_{input_name}")(inputs[input_name])
+        for input_name, positions in located.items()
+    ]
+    return parts[0] if len(parts) == 1 else keras.layers.Concatenate(name=name)(parts)
+
+
+def check_keras_tensor(value, what, given):
+    """``value`` if it is a 2-D Keras tensor, else a clear error about ``what`` returned it."""
+    if not isinstance(value, keras.KerasTensor):
+        raise TypeError(
+            f"{what} must return one Keras tensor, built from {given}; it returned {type(value).__name__}."
+        )
+    if len(value.shape) != 2:
+        raise ValueError(
+            f"{what} returned a tensor of shape {tuple(value.shape)}; it must be 2-D (samples, features), "
+            "e.g. end it with keras.layers.Flatten()."
+        )
+    return value
+
+
+def stack(x, sizes, activation, prefix, seeds, rates=None):
     """Dense layers ``<prefix>_<i>``, each followed by dropout when its rate is not 0."""
     for i, units in enumerate(sizes):
         x = _dense(units, activation, f"{prefix}_{i}", seeds)(x)
@@ -147,7 +256,7 @@ class JointDistribution(keras.layers.Layer):
 
 
 def _head_output(x, hidden_units, n_outputs, activation, output_activation, name, seeds):
-    x = _stack(x, hidden_units, activation, f"{name}_hidden", seeds)
+    x = stack(x, hidden_units, activation, f"{name}_hidden", seeds)
     return _dense(n_outputs, output_activation, name, seeds)(x)
 
 
@@ -170,13 +279,17 @@ def _dense(units, activation, name, seeds):
     )
 
 
-def compile_model(model, heads, *, optimizer, loss_weights, run_eagerly=False):
-    """Compile with each head's loss, weight and metrics."""
+def compile_model(model, heads, *, optimizer, loss_weights, aux_heads=(), run_eagerly=False):
+    """Compile with each head's loss, weight and metrics; an auxiliary output takes its
+    target head's loss and metrics and its own weight."""
+    outputs = {**heads, **{aux.name: heads[aux.target] for aux in aux_heads}}
+    weights = {name: float(loss_weights.get(name, 1.0)) for name in heads}
+    weights.update({aux.name: float(aux.weight) for aux in aux_heads})
     model.compile(
         optimizer=optimizer,
-        loss={name: head.loss_ for name, head in heads.items()},
-        loss_weights={name: float(loss_weights.get(name, 1.0)) for name in heads},
-        metrics={name: _metrics(head) for name, head in heads.items()},
+        loss={name: head.loss_ for name, head in outputs.items()},
+        loss_weights=weights,
+        metrics={name: _metrics(head) for name, head in outputs.items()},
         run_eagerly=run_eagerly,
     )
     return model

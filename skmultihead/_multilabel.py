@@ -8,8 +8,9 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin
 from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ._base import ClassesPartialFitMixin, MultiHeadBase, _suggest
-from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
+from ._base import ClassesPartialFitMixin, MultiHeadBase
+from ._messages import suggest
+from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
 from ._model import WeightedBinaryCrossentropy
@@ -67,6 +68,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         data of a cold fit (``warm_start`` keeps them). For class-label targets, as in
         scikit-learn: ``{{class: weight}}`` or "balanced" weighs each sample by its class.
     {TRUNK_PARAMETERS}
+    {ARCHITECTURE_PARAMETERS}
     {TRAINING_PARAMETERS}
 
     Attributes
@@ -102,6 +104,12 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        inputs=None,
+        remainder="error",
+        branches=None,
+        model=None,
+        aux_heads=None,
+        ensemble_size=1,
         optimizer="adam",
         epochs=100,
         batch_size="auto",
@@ -134,7 +142,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         if self.head_layout not in HEAD_LAYOUTS:
             raise ValueError(
                 f"head_layout must be one of {', '.join(map(repr, HEAD_LAYOUTS))}; got {self.head_layout!r}."
-                f"{_suggest(str(self.head_layout), HEAD_LAYOUTS)}"
+                f"{suggest(str(self.head_layout), HEAD_LAYOUTS)}"
             )
         indicator = columns[HEAD]
         self.classes_ = self.target_layout_.classes

@@ -4,8 +4,9 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, clone
 from sklearn.utils.metaestimators import available_if
 
-from ._base import MultiHeadBase, _names, _suggest
-from ._docs import COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
+from ._base import MultiHeadBase
+from ._messages import quoted, suggest
+from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
 from ._targets import join_targets, split_targets
@@ -40,6 +41,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         (kinds: "binary", "multiclass", "multilabel", "regression"), or giving a head
         its own hidden units, loss or metrics through a `Head`.
     {TRUNK_PARAMETERS}
+    {ARCHITECTURE_PARAMETERS}
     loss_weights : dict, default=None
         ``{{head name: weight}}`` of each head's loss in the total loss (1.0 when not
         given). A single head's weight can also be set as ``loss_weights__<head>``, e.g. in
@@ -61,6 +63,12 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        inputs=None,
+        remainder="error",
+        branches=None,
+        model=None,
+        aux_heads=None,
+        ensemble_size=1,
         loss_weights=None,
         optimizer="adam",
         epochs=100,
@@ -93,8 +101,8 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         extra = [n for n in columns if n not in self.heads_]
         if missing or extra:
             raise ValueError(
-                f"y has heads {_names(columns)} but the model was fitted with {_names(expected)}"
-                f"{'; missing: ' + _names(missing) if missing else ''}{'; unknown: ' + _names(extra) if extra else ''}."
+                f"y has heads {quoted(columns)} but the model was fitted with {quoted(expected)}"
+                f"{'; missing: ' + quoted(missing) if missing else ''}{'; unknown: ' + quoted(extra) if extra else ''}."
             )
         return columns
 
@@ -103,8 +111,8 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         for name, spec in specs.items():
             if name not in columns:
                 raise ValueError(
-                    f"heads names head {name!r}, which is not in y; heads are {_names(columns)}."
-                    f"{_suggest(name, columns)}"
+                    f"heads names head {name!r}, which is not in y; heads are {quoted(columns)}."
+                    f"{suggest(name, columns)}"
                 )
             if not isinstance(spec, (str, Head)):
                 raise TypeError(

@@ -32,7 +32,7 @@ def test_numpy_forward_matches_the_keras_model():
     for est, X in _fitted_estimators():
         forward = numpy_forward(est.model_)
         assert forward is not None, type(est).__name__
-        ours = forward(np.asarray(X, dtype="float32"))
+        ours = forward({"features": np.asarray(X, dtype="float32")})
         for name, expected in _keras_outputs(est, X).items():
             np.testing.assert_allclose(ours[name], expected, rtol=1e-5, atol=1e-6, err_msg=name)
 

@@ -1,0 +1,159 @@
+"""Branches: how the network reads each named input before the inputs are joined.
+
+A branch turns one input's Keras tensor into a 2-D tensor; the branches' outputs are
+concatenated and fed to the shared trunk. `DenseBranch` (the default) is dense layers of
+its own, or none; `EmbeddingBranch` reads integer token ids; any callable
+``f(keras_tensor) -> keras_tensor`` is a branch too.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ._messages import quoted, suggest
+from ._model import check_keras_tensor, layer_rates, stack
+
+ENCODERS = ("pool", "conv1d", "lstm", "gru")
+
+
+class DenseBranch(BaseEstimator):
+    """Dense layers of one input's own, before it joins the other inputs.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=()
+        Units of the branch's dense layers (layers ``<input>_<i>``); () passes the input's
+        columns to the trunk as they are.
+    activation : str, default=None
+        Activation of those layers; None takes the estimator's ``activation``.
+    dropout : float or tuple of float, default=0.0
+        Dropout after each of those layers.
+    """
+
+    token_ids = False
+
+    def __init__(self, hidden_layer_sizes=(), *, activation=None, dropout=0.0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+
+    def build(self, x, name, *, activation, seeds):
+        """The branch's output tensor for input tensor ``x``; layers are named ``<name>_...``."""
+        sizes = tuple(self.hidden_layer_sizes)
+        return stack(x, sizes, self.activation or activation, name, seeds, layer_rates(self.dropout, sizes))
+
+
+class EmbeddingBranch(BaseEstimator):
+    """Integer token ids (one per column) through an embedding and a sequence encoder.
+
+    Token 0 is padding: the "pool", "lstm" and "gru" encoders mask it.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Number of token ids; ids must be integers in ``[0, vocab_size)``.
+    dim : int, default=32
+        Size of each token's embedding vector.
+    encoder : {"pool", "conv1d", "lstm", "gru"}, default="pool"
+        How the sequence of embeddings becomes one vector: "pool" averages them (no
+        padding), "conv1d" is a 1-D convolution of ``units`` filters of width
+        ``kernel_size`` and a max over positions, "lstm" and "gru" are recurrent layers of
+        ``units`` units whose last state is the output.
+    units : int, default=32
+        Filters (conv1d) or units (lstm, gru); not used by "pool".
+    kernel_size : int, default=3
+        Width of the convolution ("conv1d" only).
+    """
+
+    token_ids = True
+
+    def __init__(self, vocab_size, dim=32, *, encoder="pool", units=32, kernel_size=3):
+        self.vocab_size = vocab_size
+        self.dim = dim
+        self.encoder = encoder
+        self.units = units
+        self.kernel_size = kernel_size
+
+    def check(self, input_name):
+        """Raise ValueError naming ``input_name`` if a parameter is not valid."""
+        where = f"EmbeddingBranch of input {input_name!r}"
+        for param in ("vocab_size", "dim", "units", "kernel_size"):
+            value = getattr(self, param)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{where}: {param} must be a positive int; got {value!r}.")
+        if self.vocab_size < 2:
+            raise ValueError(f"{where}: vocab_size must be at least 2 (token 0 is padding); got {self.vocab_size}.")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"{where}: encoder must be one of {', '.join(map(repr, ENCODERS))}; got {self.encoder!r}.")
+
+    def token_array(self, values, input_name, columns):
+        """``values`` as an int32 array of token ids, checked; ``columns`` names its columns."""
+        values = np.asarray(values)
+        bad = (values != np.round(values)) | (values < 0) | (values >= self.vocab_size)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"input {input_name!r} column {columns[col]!r} holds {values[row, col]!r} at row {row}; token ids "
+                f"of its EmbeddingBranch must be integers in [0, {self.vocab_size}) (vocab_size={self.vocab_size}, "
+                f"0 is padding). {int(bad.sum())} value(s) are not."
+            )
+        return values.astype(np.int32)
+
+    def build(self, x, name, *, activation, seeds):
+        """The branch's output tensor for token-id tensor ``x``; layers are named ``<name>_...``."""
+        x = keras.layers.Embedding(
+            int(self.vocab_size),
+            int(self.dim),
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seeds()),
+            mask_zero=self.encoder != "conv1d",  # Conv1D cannot take a mask
+            name=f"{name}_embedding",
+        )(x)
+        if self.encoder == "pool":
+            return keras.layers.GlobalAveragePooling1D(name=f"{name}_pool")(x)
+        initializers = dict(kernel_initializer=keras.initializers.GlorotUniform(seeds()))
+        if self.encoder == "conv1d":
+            x = keras.layers.Conv1D(
+                int(self.units), int(self.kernel_size), padding="same", activation=activation,
+                name=f"{name}_conv1d", **initializers,
+            )(x)
+            return keras.layers.GlobalMaxPooling1D(name=f"{name}_max")(x)
+        recurrent = keras.layers.LSTM if self.encoder == "lstm" else keras.layers.GRU
+        initializers["recurrent_initializer"] = keras.initializers.Orthogonal(seed=seeds())
+        return recurrent(int(self.units), name=f"{name}_{self.encoder}", **initializers)(x)
+
+
+class _CallableBranch:
+    """A user's ``f(keras_tensor) -> keras_tensor`` as a branch."""
+
+    token_ids = False
+
+    def __init__(self, function):
+        self.function = function
+
+    def build(self, x, name, *, activation, seeds):
+        return check_keras_tensor(self.function(x), f"branches[{name!r}]", "the input's Keras tensor")
+
+
+def resolve_branches(branches, input_names):
+    """``{input: branch}`` for every input: the given ones checked, `DenseBranch()` elsewhere."""
+    branches = dict(branches or {})
+    for name, branch in branches.items():
+        if name not in input_names:
+            raise ValueError(
+                f"branches names input {name!r}, which is not an input; the inputs are "
+                f"{quoted(input_names)}.{suggest(name, input_names)}"
+            )
+        if isinstance(branch, EmbeddingBranch):
+            branch.check(name)
+        elif not isinstance(branch, DenseBranch) and not callable(branch):
+            raise TypeError(
+                f"branches[{name!r}] must be a DenseBranch, an EmbeddingBranch or a callable "
+                f"f(keras_tensor) -> keras_tensor; got {type(branch).__name__}."
+            )
+    return {
+        name: _CallableBranch(b) if callable(b) and not hasattr(b, "build") else b
+        for name, b in ((n, branches.get(n, DenseBranch())) for n in input_names)
+    }
+

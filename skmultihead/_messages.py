@@ -1,0 +1,14 @@
+"""Pieces of error messages."""
+
+import difflib
+
+
+def suggest(name, candidates):
+    """" Did you mean 'x'?" for the candidate closest to ``name``, or ""."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def quoted(names):
+    """``'a', 'b'``."""
+    return ", ".join(repr(n) for n in names)
