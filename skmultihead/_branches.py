@@ -95,7 +95,7 @@ class EmbeddingBranch(BaseEstimator):
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(
-                f"input {input_name!r} column {columns[col]!r} holds {values[row, col]!r} at row {row}; token ids "
+                f"input {input_name!r} column {columns[col]!r} holds {values[row, col].item():g} at row {row}; token ids "
                 f"of its EmbeddingBranch must be integers in [0, {self.vocab_size}) (vocab_size={self.vocab_size}, "
                 f"0 is padding). {int(bad.sum())} value(s) are not."
             )

@@ -213,18 +213,32 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         raw = self._predict_raw(X)
         return {name: self.heads_[name].predict_proba(raw[name]) for name in self.factor_names_}
 
+    def predict_members(self, X):
+        """Each ensemble member's joint class probabilities, for uncertainty: shape
+        (ensemble_size, n_samples, n_joint_classes). Their mean over the first axis is
+        `predict_proba`; their standard deviation is the members' spread."""
+        joint = self._member_outputs(X)[JOINT].astype(float)
+        return joint / joint.sum(axis=2, keepdims=True)
+
     def _predict_columns(self, X):
+        """Each factor's part of the most probable joint class."""
+        codes = np.unravel_index(self.predict_proba(X).argmax(axis=1), self.target_layout_.shape)
+        return {name: self.factor_classes_[name][code] for name, code in zip(self.factor_names_, codes)}
+
+    def _predict_factor_columns(self, X):
+        """Each factor's most probable class."""
         raw = self._predict_raw(X)
         return {name: self.heads_[name].decode(raw[name]) for name in self.factor_names_}
 
     def predict(self, X):
-        """The most probable joint class, in y's form (the most probable class of each
-        factor: the joint distribution is their product)."""
+        """The most probable joint class, in y's form. With one member (``ensemble_size=1``)
+        it is the most probable class of each factor, since the joint distribution is
+        their product."""
         return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
     def predict_factors(self, X):
         """Each factor's most probable class: a DataFrame with one column per factor."""
-        return pd.DataFrame(self._predict_columns(X), index=row_index(X))
+        return pd.DataFrame(self._predict_factor_columns(X), index=row_index(X))
 
     def score(self, X, y, sample_weight=None):
         """Joint accuracy: the fraction of samples whose every factor is right."""
@@ -234,7 +248,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
 
     def score_factors(self, X, y, sample_weight=None):
         """Each factor's accuracy: ``{factor: accuracy}`` (the joint one is `score`)."""
-        truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
+        truth, predicted = self._split_targets(y, reset=False), self._predict_factor_columns(X)
         return {
             name: float(accuracy_score(truth[name], predicted[name], sample_weight=sample_weight))
             for name in self.factor_names_

@@ -237,23 +237,35 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         class-label targets, where they are normalised to sum to 1."""
         return self._probabilities(self._predict_raw(X))
 
+    def predict_members(self, X):
+        """Each ensemble member's label probabilities, for uncertainty: shape
+        (ensemble_size, n_samples, n_labels). Their mean over the first axis is
+        `predict_proba` (for class-label targets, before normalisation); their standard
+        deviation is the members' spread."""
+        return np.stack([self._probabilities({HEAD: member}) for member in self._member_outputs(X)[HEAD]])
+
+    def _score_output(self, head_name, truth, raw, sample_weight):
+        predicted = self._indicator(self._probabilities({HEAD: raw}))
+        return f1_score(truth, predicted, average="micro", sample_weight=sample_weight, zero_division=1.0)
+
     def predict(self, X):
         """The labels whose probability reaches their threshold, in the kind of target
         fit received (indicator array of its dtype, sparse matrix, DataFrame with X's
         index, or a list of label sets)."""
         return join_indicator(self._predict_indicator(X), self.target_layout_, index=row_index(X))
 
-    def _predict_indicator(self, X):
-        proba = self.predict_proba(X)
+    def _indicator(self, proba):
         if self._single_label:
             return np.eye(len(self.classes_), dtype=np.uint8)[proba.argmax(axis=1)]
         return (proba >= self.thresholds_).astype(np.uint8)
 
+    def _predict_indicator(self, X):
+        return self._indicator(self.predict_proba(X))
+
     def score(self, X, y, sample_weight=None):
         """Micro-averaged F1 over all labels (see Notes)."""
         truth = self._split_targets(y, reset=False)[HEAD]
-        predicted = self._predict_indicator(X)
-        return float(f1_score(truth, predicted, average="micro", sample_weight=sample_weight, zero_division=1.0))
+        return float(self._score_output(HEAD, truth, self._predict_raw(X)[HEAD], sample_weight))
 
 
 def _weight_pair(label, weight):

@@ -161,6 +161,18 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         raw = self._predict_raw(X)
         return {name: head.predict_proba(raw[name]) for name, head in self.heads_.items() if head.is_classifier_}
 
+    def predict_members(self, X):
+        """Each ensemble member's predictions, for uncertainty: ``{head: array of shape
+        (ensemble_size, n_samples, ...)}``, class probabilities for classification heads
+        (as `predict_head_proba`) and values for regression heads. Their mean over the
+        first axis is what the ensemble predicts; their standard deviation is the
+        members' spread."""
+        members = self._member_outputs(X)
+        return {
+            name: np.stack([head.predict_proba(m) if head.is_classifier_ else head.decode(m) for m in members[name]])
+            for name, head in self.heads_.items()
+        }
+
     def score(self, X, y, sample_weight=None):
         """Mean over heads of accuracy (classification heads; subset accuracy for
         multilabel heads) and R² (regression heads).

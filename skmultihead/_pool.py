@@ -40,11 +40,13 @@ class ModelPool:
     def __init__(self, max_idle=MAX_IDLE):
         self.max_idle = max_idle
         self._idle = OrderedDict()  # key -> [models], least recently released first
+        self._returned = []  # released, not yet sorted by key
         self._lock = threading.Lock()
 
     def acquire(self, fresh):
         """A compiled model with ``fresh``'s architecture and initial state: an idle one
         loaded with ``fresh``'s state, or ``fresh`` itself."""
+        self._sort_returned()
         key = _key(fresh)
         with self._lock:
             models = self._idle.get(key)
@@ -61,25 +63,38 @@ class ModelPool:
         return model
 
     def release(self, model):
-        """Take back a model nobody trains or predicts with any more."""
-        if getattr(model, "optimizer", None) is None or not model.compiled:
-            return
-        key = _key(model)
+        """Take back a model nobody trains or predicts with any more.
+
+        Only queues it: a garbage-collection finalizer may call this at any moment, even
+        while a backend traces a function, when reading the model's configuration fails.
+        """
         with self._lock:
-            self._idle.setdefault(key, []).append(model)
-            self._idle.move_to_end(key)
-            while sum(len(m) for m in self._idle.values()) > self.max_idle:
-                oldest = next(iter(self._idle))
-                self._idle[oldest].pop(0)
-                if not self._idle[oldest]:
-                    del self._idle[oldest]
+            self._returned.append(model)
+
+    def _sort_returned(self):
+        with self._lock:
+            returned, self._returned = self._returned, []
+        for model in returned:
+            if getattr(model, "optimizer", None) is None or not model.compiled:
+                continue
+            key = _key(model)
+            with self._lock:
+                self._idle.setdefault(key, []).append(model)
+                self._idle.move_to_end(key)
+                while sum(len(m) for m in self._idle.values()) > self.max_idle:
+                    oldest = next(iter(self._idle))
+                    self._idle[oldest].pop(0)
+                    if not self._idle[oldest]:
+                        del self._idle[oldest]
 
     def clear(self):
         """Drop every idle model."""
         with self._lock:
             self._idle.clear()
+            self._returned.clear()
 
     def __len__(self):
+        self._sort_returned()
         with self._lock:
             return sum(len(models) for models in self._idle.values())
 

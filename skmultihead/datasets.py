@@ -111,3 +111,56 @@ def make_distance_size(n_samples=2000, n_noise=4, noise=0.3, random_state=None):
     size = np.array(["small", "medium", "large"])[np.searchsorted(np.quantile(volume, [1 / 3, 2 / 3]), volume)]
     y = np.array([f"{'near' if n else 'far'}-{s}" for n, s in zip(near, size)], dtype=object)
     return X, y
+
+
+def make_headlines(n_samples=2000, vocab_size=1000, max_words=20, random_state=None):
+    """News headlines as token ids beside five side features, and two targets.
+
+    Each headline is about one of three topics: most of its words are common words (ids
+    10 and up), about a quarter come from its topic's 30 words, and it is padded with 0
+    after its last word. ``topic`` ("politics", "sport", "tech") is therefore only in the
+    tokens. ``clicked`` (0/1) is more likely for headlines holding one of the "hot" words
+    (ids 1 to 9), in the evening (``hour``) and with links (``n_links``).
+
+    Parameters
+    ----------
+    n_samples : int, default=2000
+    vocab_size : int, default=1000
+        Token ids are in ``[0, vocab_size)``; at least 200.
+    max_words : int, default=20
+        Columns of tokens; headlines have 5 to ``max_words`` words.
+    random_state : int, RandomState or None, default=None
+
+    Returns
+    -------
+    X : DataFrame of shape (n_samples, max_words + 5)
+        Columns ``tok_0`` ... (int token ids), ``hour``, ``weekday``, ``n_words``,
+        ``n_links``, ``n_tags``.
+    Y : DataFrame with columns ``clicked`` and ``topic``
+    """
+    if vocab_size < 200:
+        raise ValueError(f"vocab_size must be at least 200; got {vocab_size}.")
+    rng = check_random_state(random_state)
+    topics = np.array(["politics", "sport", "tech"], dtype=object)
+    topic = rng.randint(3, size=n_samples)
+    n_words = rng.randint(5, max_words + 1, size=n_samples)
+    tokens = rng.randint(100, vocab_size, size=(n_samples, max_words))
+    from_topic = rng.uniform(size=tokens.shape) < 0.25
+    topic_words = 10 + 30 * topic[:, None] + rng.randint(30, size=tokens.shape)
+    tokens = np.where(from_topic, topic_words, tokens)
+    hot = rng.uniform(size=n_samples) < 0.3
+    tokens[hot, rng.randint(0, 5, size=hot.sum())] = rng.randint(1, 10, size=hot.sum())
+    tokens[np.arange(max_words) >= n_words[:, None]] = 0
+    side = pd.DataFrame(
+        {
+            "hour": rng.randint(24, size=n_samples),
+            "weekday": rng.randint(7, size=n_samples),
+            "n_words": n_words,
+            "n_links": rng.poisson(1.0, size=n_samples),
+            "n_tags": rng.poisson(2.0, size=n_samples),
+        }
+    )
+    score = 2.5 * hot + 1.0 * (side.hour >= 18) + 0.6 * side.n_links - 1.8 + 0.5 * rng.normal(size=n_samples)
+    X = pd.concat([pd.DataFrame(tokens, columns=[f"tok_{i}" for i in range(max_words)]), side], axis=1)
+    Y = pd.DataFrame({"clicked": (score > 0).astype(int), "topic": topics[topic]})
+    return X, Y

@@ -1,0 +1,297 @@
+"""Named inputs, branches, auxiliary heads, ensembles and custom trunks, in all three estimators."""
+
+import pickle
+import sys
+import types
+
+import joblib
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV, KFold
+
+from skmultihead import DenseBranch, EmbeddingBranch, FactoredLabelNN, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead.datasets import make_headlines
+
+TOKENS = [f"tok_{i}" for i in range(10)]
+SIDE = ["hour", "weekday", "n_words", "n_links", "n_tags"]
+VOCAB = 200
+QUICK = dict(hidden_layer_sizes=(16,), epochs=15, optimizer__learning_rate=0.01, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def headlines():
+    X, Y = make_headlines(900, vocab_size=VOCAB, max_words=10, random_state=0)
+    X[SIDE] = (X[SIDE] - X[SIDE].mean()) / X[SIDE].std()
+    return X[:600], Y[:600], X[600:], Y[600:]
+
+
+def _headline_model(**params):
+    architecture = dict(
+        inputs={"headline": TOKENS, "extra": SIDE},
+        branches={"headline": EmbeddingBranch(VOCAB, 8), "extra": DenseBranch((8,))},
+    )
+    return MultiOutputNNClassifier(**{**architecture, **QUICK, **params})
+
+
+# -- inputs and branches ------------------------------------------------------------------
+def test_a_signal_only_in_the_tokens_is_learned_through_the_embedding(headlines):
+    X, Y, X_test, Y_test = headlines
+    est = _headline_model().fit(X, Y)
+    assert {layer.name for layer in est.model_.inputs} >= {"headline", "extra"}
+    assert est.model_.get_layer("headline").output.dtype == "int32"
+    assert est.score_heads(X_test, Y_test)["topic"] > 0.65  # 3 topics: chance is 1/3
+    blind = MultiOutputNNClassifier(inputs={"extra": SIDE}, remainder="drop", **QUICK).fit(X, Y)
+    assert blind.input_columns_ == {"extra": [X.columns.get_loc(c) for c in SIDE]}
+    assert blind.score_heads(X_test, Y_test)["topic"] < 0.5
+
+
+@pytest.mark.parametrize("encoder", ["conv1d", "lstm", "gru"])
+def test_each_sequence_encoder_learns_the_token_signal(headlines, encoder):
+    X, Y, X_test, Y_test = headlines
+    est = _headline_model(branches={"headline": EmbeddingBranch(VOCAB, 8, encoder=encoder, units=8)}).fit(X, Y)
+    assert est.model_.get_layer(f"headline_{encoder}") is not None
+    assert est.score_heads(X_test, Y_test)["topic"] > 0.6
+
+
+def test_callable_branch_and_passthrough_remainder(headlines):
+    X, Y, X_test, Y_test = headlines
+
+    def pooled_embedding(tokens):
+        x = keras.layers.Embedding(VOCAB, 8, mask_zero=True)(tokens)
+        return keras.layers.GlobalAveragePooling1D()(x)
+
+    est = MultiOutputNNClassifier(
+        inputs={"headline": TOKENS}, remainder="passthrough", branches={"headline": pooled_embedding}, **QUICK
+    )
+    # a callable branch reads the tokens as floats: the input is float32, the Embedding casts
+    est.fit(X, Y)
+    assert est.input_columns_["remainder"] == [X.columns.get_loc(c) for c in SIDE]
+    assert est.score_heads(X_test, Y_test)["topic"] > 0.65
+
+
+def test_dense_inputs_keep_the_numpy_predict_path(headlines):
+    X, Y, X_test, _ = headlines
+    est = MultiOutputNNClassifier(
+        inputs={"a": SIDE[:2], "b": SIDE[2:]}, remainder="drop", branches={"a": DenseBranch((4,))}, **QUICK
+    ).fit(X, Y)
+    assert est._numpy_forward is not None
+    keras_out = est.model_({"a": X_test[SIDE[:2]].to_numpy("float32"), "b": X_test[SIDE[2:]].to_numpy("float32")})
+    proba = keras.ops.convert_to_numpy(keras_out["topic"])
+    np.testing.assert_allclose(est.predict_head_proba(X_test)["topic"], proba / proba.sum(1, keepdims=True), atol=1e-5)
+
+
+# -- auxiliary heads ----------------------------------------------------------------------
+def test_aux_head_is_trained_recorded_and_kept_out_of_predictions(headlines):
+    X, Y, X_test, Y_test = headlines
+    aux = {"headline_only": {"branch": "headline", "target": "topic", "weight": 0.2}}
+    est = _headline_model(aux_heads=aux).fit(X, Y)
+    history = est.history_
+    assert "headline_only_loss" in history and "headline_only_accuracy" in history
+    total = np.array(history["clicked_loss"]) + history["topic_loss"] + 0.2 * np.array(history["headline_only_loss"])
+    np.testing.assert_allclose(history["loss"], total, rtol=1e-4)
+    assert list(est.predict(X_test).columns) == ["clicked", "topic"]
+    scores = est.score_aux(X_test, Y_test)
+    assert list(scores) == ["headline_only"] and scores["headline_only"] > 0.6  # tokens alone know the topic
+    assert set(est.score_heads(X_test, Y_test)) == {"clicked", "topic"}
+
+
+def test_aux_head_weight_changes_training(headlines):
+    X, Y, X_test, _ = headlines
+    plain = _headline_model().fit(X, Y).predict_head_proba(X_test)["clicked"]
+
+    def with_weight(weight):
+        aux = {"side": {"branch": "extra", "target": "clicked", "weight": weight}}
+        return _headline_model(aux_heads=aux).fit(X, Y).predict_head_proba(X_test)["clicked"]
+
+    # weight 0: no gradient from the aux head, so the main heads train exactly as without it
+    np.testing.assert_allclose(with_weight(0.0), plain, atol=1e-6)
+    assert np.abs(with_weight(1.0) - plain).max() > 1e-3
+
+
+def test_aux_head_weight_is_searchable(headlines):
+    X, Y, _, _ = headlines
+    est = _headline_model(aux_heads={"aux": {"branch": "trunk", "target": "topic"}}, epochs=2)
+    search = GridSearchCV(est, {"aux_heads__aux__weight": [0.0, 0.5]}, cv=KFold(2)).fit(X, Y)
+    assert {p["aux_heads__aux__weight"] for p in search.cv_results_["params"]} == {0.0, 0.5}
+    assert search.best_estimator_.aux_heads_[0].weight == search.best_params_["aux_heads__aux__weight"]
+    assert est.aux_heads == {"aux": {"branch": "trunk", "target": "topic"}}  # the original is untouched
+
+
+# -- ensembles ----------------------------------------------------------------------------
+def _fit_each_estimator(ensemble_size):
+    X, Y = make_headlines(300, vocab_size=VOCAB, max_words=10, random_state=1)
+    X[SIDE] = (X[SIDE] - X[SIDE].mean()) / X[SIDE].std()
+    arch = dict(
+        inputs={"headline": TOKENS, "extra": SIDE},
+        branches={"headline": EmbeddingBranch(VOCAB, 8)},
+        ensemble_size=ensemble_size,
+        **{**QUICK, "epochs": 3},
+    )
+    yield MultiOutputNNClassifier(aux_heads={"aux": {"branch": "extra", "target": "clicked"}}, **arch).fit(X, Y), X
+    labels = pd.DataFrame({"clicked": Y.clicked, "sport": (Y.topic == "sport").astype(int)})
+    yield MultiLabelNN(aux_heads={"aux": {"branch": "headline", "weight": 0.5}}, **arch).fit(X, labels), X
+    joint = Y.clicked.astype(str) + "-" + Y.topic
+    yield FactoredLabelNN("-", aux_heads={"aux": {"branch": "headline", "target": "factor_1"}}, **arch).fit(X, joint), X
+
+
+def test_ensemble_members_differ_and_their_mean_is_the_prediction():
+    for est, X in _fit_each_estimator(ensemble_size=3):
+        name = type(est).__name__
+        members = est.predict_members(X)
+        if isinstance(est, MultiOutputNNClassifier):
+            members, expected = members["topic"], est.predict_head_proba(X)["topic"]
+        else:
+            expected = est.predict_proba(X)
+        assert members.shape == (3, *expected.shape), name
+        assert np.abs(members[0] - members[1]).max() > 1e-3, name
+        np.testing.assert_allclose(members.mean(axis=0), expected, atol=1e-5, err_msg=name)
+        assert est.model_.get_layer("member2_aux") is not None
+        assert "aux_loss" in est.history_, name
+        assert 0.0 <= est.score_aux(X, est.predict(X))["aux"] <= 1.0, name
+
+
+def test_one_member_is_the_plain_network():
+    for est, X in _fit_each_estimator(ensemble_size=1):
+        members = est.predict_members(X)
+        first = members["topic"] if isinstance(members, dict) else members
+        assert first.shape[0] == 1
+        assert not any(layer.name.startswith("member") for layer in est.model_.layers)
+
+
+def test_factored_predict_is_the_most_probable_joint_class():
+    est, X = list(_fit_each_estimator(ensemble_size=3))[2]
+    np.testing.assert_array_equal(est.predict(X), est.classes_[est.predict_proba(X).argmax(axis=1)])
+
+
+# -- custom trunk -------------------------------------------------------------------------
+def small_cnn(inputs, filters=4):
+    """Conv2D on the 8x8 digit images held in X's 64 columns."""
+    x = keras.layers.Reshape((8, 8, 1))(inputs["features"])
+    x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D()(x)
+    return keras.layers.Flatten()(x)
+
+
+def test_custom_trunk_with_an_ensemble_learns_digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    est = MultiOutputNNClassifier(model=small_cnn, model__filters=6, ensemble_size=2, **{**QUICK, "epochs": 10})
+    est.fit(X[:1000], y[:1000])
+    assert est.score(X[1000:], y[1000:]) > 0.85
+    convs = [layer for layer in est.model_.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 2 and all(layer.filters == 6 for layer in convs)
+    assert est.predict_members(X[:5])["output_0"].shape == (2, 5, 10)
+
+
+# -- parameters, persistence, display -----------------------------------------------------
+def test_parameters_clone_search_and_pickle(headlines, tmp_path):
+    X, Y, X_test, _ = headlines
+    est = _headline_model(epochs=2)
+    params = est.get_params()
+    assert params["branches__headline__dim"] == 8 and params["branches__extra__hidden_layer_sizes"] == (8,)
+    changed = clone(est).set_params(branches__headline__dim=4, ensemble_size=2)
+    assert changed.branches["headline"].dim == 4 and est.branches["headline"].dim == 8
+    search = GridSearchCV(est, {"branches__headline__dim": [4, 8], "ensemble_size": [1, 2]}, cv=KFold(2)).fit(X, Y)
+    assert len(search.cv_results_["params"]) == 4
+    best = search.best_estimator_
+    assert best.model_.get_layer(
+        "headline_embedding" if best.ensemble_size == 1 else "member0_headline_embedding"
+    ).output_dim == best.branches["headline"].dim
+    expected = best.predict_head_proba(X_test)
+    for copy in (pickle.loads(pickle.dumps(best)), _joblib_round_trip(best, tmp_path)):
+        for head, proba in copy.predict_head_proba(X_test).items():
+            np.testing.assert_allclose(proba, expected[head], atol=1e-6)
+
+
+def _joblib_round_trip(est, tmp_path):
+    joblib.dump(est, tmp_path / "est.joblib")
+    return joblib.load(tmp_path / "est.joblib")
+
+
+def test_summary_and_plot_model(headlines, capsys, monkeypatch, tmp_path):
+    X, Y, _, _ = headlines
+    est = _headline_model(epochs=1).fit(X, Y)
+    est.summary()
+    assert "headline_embedding" in capsys.readouterr().out
+    monkeypatch.setitem(sys.modules, "pydot", None)  # as if pydot were not installed
+    with pytest.raises(ImportError, match="pip install pydot.*Graphviz"):
+        est.plot_model(tmp_path / "model.png")
+    drawn = {}
+    pydot_with_graphviz = types.ModuleType("pydot")
+    pydot_with_graphviz.Dot = type("Dot", (), {"create": lambda self: b""})
+    monkeypatch.setitem(sys.modules, "pydot", pydot_with_graphviz)
+    monkeypatch.setattr(keras.utils, "plot_model", lambda model, to_file, **kw: drawn.update(model=model, to=to_file))
+    est.plot_model(tmp_path / "model.png")
+    assert drawn == {"model": est.model_, "to": str(tmp_path / "model.png")}
+
+
+# -- bad input ----------------------------------------------------------------------------
+def _x_y(headlines):
+    X, Y, _, _ = headlines
+    return X[:50], Y[:50]
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"inputs": {"a": ["hour", "weekday"], "b": ["weekday"]}, "remainder": "drop"}, ValueError,
+         "column 'weekday' is claimed by inputs 'a' and 'b'"),
+        ({"inputs": {"a": SIDE}}, ValueError, r"X column\(s\) \['tok_0'.*belong to no input.*remainder='drop'"),
+        ({"inputs": {"a": ["hour", "hours"]}, "remainder": "drop"}, ValueError, "names column 'hours'.*'hour'"),
+        ({"inputs": {"a/b": SIDE}, "remainder": "drop"}, ValueError, "without '/'"),
+        ({"remainder": "keep"}, ValueError, "remainder must be one of 'error', 'drop', 'passthrough'"),
+        ({"branches": {"headlines": DenseBranch()}}, ValueError, "names input 'headlines'.*'features'"),
+        ({"branches": {"features": 3}}, TypeError, r"branches\['features'\] must be a DenseBranch"),
+        ({"branches": {"features": EmbeddingBranch(100, encoder="rnn")}}, ValueError, "encoder must be one of"),
+        ({"aux_heads": {"aux": {"branch": "headline", "target": "topic"}}}, ValueError,
+         r"reads branch 'headline'.*'trunk', 'features'"),
+        ({"aux_heads": {"aux": {"target": "topics"}}}, ValueError, "target 'topics'.*Did you mean 'topic'"),
+        ({"aux_heads": {"aux": {"branch": "trunk"}}}, ValueError, "target None, which is not a head"),
+        ({"aux_heads": {"topic": {"target": "topic"}}}, ValueError, "has the name of a head or input"),
+        ({"aux_heads": {"aux": {"target": "topic", "weigth": 1}}}, ValueError, "must be a dict with keys"),
+        ({"aux_heads": {"aux": {"target": "topic", "weight": -1}}}, ValueError, "weight must be a number >= 0"),
+        ({"ensemble_size": 0}, ValueError, "ensemble_size must be an int >= 1; got 0"),
+        ({"ensemble_size": 1.5}, ValueError, "ensemble_size must be an int >= 1"),
+        ({"model": lambda inputs: [inputs["features"]]}, TypeError, "model must return one Keras tensor.*list"),
+        ({"model": lambda inputs: keras.layers.Reshape((5, 3))(inputs["features"])}, ValueError, "must be 2-D"),
+        ({"model": "cnn"}, TypeError, "model must be a callable"),
+        ({"model": small_cnn, "branches": {"features": DenseBranch()}}, ValueError, "branches and model are both"),
+        ({"model__filters": 3}, ValueError, "model__ parameters 'filters' are given but no model"),
+    ],
+)
+def test_bad_architecture_errors(headlines, params, error, match):
+    X, Y = _x_y(headlines)
+    est = MultiOutputNNClassifier(**{**QUICK, "epochs": 1, **params})
+    with pytest.raises(error, match=match):
+        est.fit(X, Y)
+    assert not hasattr(est, "model_")
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [(3.5, r"column 'tok_2' holds 3.5 at row 4.*integers in \[0, 200\)"), (200, "holds 200"), (-1, "holds -1")],
+)
+def test_bad_token_ids_are_errors_at_fit_and_predict(headlines, value, match):
+    X, Y = _x_y(headlines)
+    bad = X.astype(float)
+    bad.loc[bad.index[4], "tok_2"] = value
+    with pytest.raises(ValueError, match=match):
+        _headline_model(epochs=1).fit(bad, Y)
+    est = _headline_model(epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match=match):
+        est.predict(bad)
+
+
+def test_bad_nested_parameters():
+    est = _headline_model()
+    with pytest.raises(ValueError, match="branches has no entry 'title'; it has 'headline', 'extra'"):
+        est.set_params(branches__title__dim=4)
+    with pytest.raises(ValueError, match="Invalid parameter 'size'"):
+        est.set_params(branches__headline__size=4)
+    est = MultiOutputNNClassifier(branches={"features": lambda x: x})
+    with pytest.raises(ValueError, match="is a callable, it has no parameters"):
+        est.set_params(branches__features__dim=4)
