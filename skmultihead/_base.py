@@ -33,10 +33,11 @@ from ._branches import DenseBranch, EmbeddingBranch, resolve_branches
 from ._forward import numpy_forward
 from ._inputs import check_features, check_name, resolve_inputs, split_inputs
 from ._messages import quoted, suggest
-from ._model import AuxHead, build_model, compile_model
+from ._model import AuxHead, build_model, compile_model, member_name
 from ._pool import POOL
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
+ENSEMBLE_LOSSES = ("members", "mean")
 
 
 class _SeedAtTrainBegin(keras.callbacks.Callback):
@@ -226,6 +227,11 @@ class MultiHeadBase(BaseWrapper):
         size = self.ensemble_size
         if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
             raise ValueError(f"ensemble_size must be an int >= 1; got {size!r}.")
+        if self.ensemble_loss not in ENSEMBLE_LOSSES:
+            raise ValueError(
+                f"ensemble_loss must be one of {quoted(ENSEMBLE_LOSSES)}; got {self.ensemble_loss!r}."
+                f"{suggest(self.ensemble_loss, ENSEMBLE_LOSSES)}"
+            )
         if self.model is not None:
             if not callable(self.model):
                 raise TypeError(
@@ -316,6 +322,8 @@ class MultiHeadBase(BaseWrapper):
             optimizer=self._optimizer(),
             loss_weights=self._loss_weights(list(self.heads_)),
             aux_heads=self.aux_heads_,
+            ensemble_size=int(self.ensemble_size),
+            ensemble_loss=self.ensemble_loss,
             run_eagerly=self.run_eagerly,
         )
 
@@ -362,6 +370,8 @@ class MultiHeadBase(BaseWrapper):
         )
         fit_args.update(kwargs)
         y = {**y, **{aux.name: y[aux.target] for aux in self.aux_heads_}}
+        if self.ensemble_size > 1:  # each member's outputs train on the same targets
+            y.update({member_name(i, name): y[name] for name in list(y) for i in range(self.ensemble_size)})
         with self._seeded():
             history = self.model_.fit(self._model_inputs(X), y, **fit_args)
         self._numpy_forward = numpy_forward(self.model_)  # with the trained weights
@@ -401,19 +411,11 @@ class MultiHeadBase(BaseWrapper):
 
     def _member_outputs(self, X):
         """``{head: array of shape (ensemble_size, n_samples, ...)}``: each member's output."""
-        X = self._check_predict_X(X)
+        outputs = self._predict_raw(X)
         if self.ensemble_size == 1:
-            return {name: output[None] for name, output in self._forward(X).items() if name in self.heads_}
-        tensors = {
-            f"member{i}_{name}": self.model_.get_layer(f"member{i}_{name}").output
-            for name in self.heads_
-            for i in range(self.ensemble_size)
-        }
-        inputs = self._model_inputs(X)
-        forward = numpy_forward(self.model_, tensors)
-        outputs = forward(inputs) if forward is not None else _keras_forward(keras.Model(self.model_.input, tensors), inputs)
+            return {name: outputs[name][None] for name in self.heads_}
         return {
-            name: np.stack([outputs[f"member{i}_{name}"] for i in range(self.ensemble_size)])
+            name: np.stack([outputs[member_name(i, name)] for i in range(self.ensemble_size)])
             for name in self.heads_
         }
 

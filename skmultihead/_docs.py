@@ -36,8 +36,15 @@ inputs : dict, default=None
         `score_aux` scores it. Entries can be set as ``aux_heads__<name>__weight``.
     ensemble_size : int, default=1
         Independent members (branches, trunk and heads; layers named ``member<i>_...``)
-        in one Keras graph, trained in one fit; each head's output is the members' mean.
-        `predict_members` returns each member's predictions."""
+        in one Keras graph, trained in one fit; each head's output is the members' mean
+        (probabilities, or values for regression). `predict_members` returns each
+        member's predictions, for their spread.
+    ensemble_loss : {"members", "mean"}, default="members"
+        What an ensemble is trained on. "members": each member's own loss (their mean), so
+        each member is a model of its own, as in a deep ensemble. "mean": the loss of the
+        averaged output, as a hand-built Keras model ending in ``Average()`` is; members
+        then co-adapt and each alone is weaker. ``history_`` records both: ``<head>_loss``
+        (the mean output) and ``member<i>_<head>_loss``; metrics are the mean output's."""
 
 TRAINING_PARAMETERS = """\
 optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"

@@ -96,6 +96,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         model=None,
         aux_heads=None,
         ensemble_size=1,
+        ensemble_loss="members",
         loss_weights=None,
         optimizer="adam",
         epochs=100,

@@ -90,8 +90,9 @@ def build_model(
     aux_heads : sequence of AuxHead
         Auxiliary outputs, each named after its AuxHead.
     ensemble_size : int, default=1
-        Independent members (layers prefixed ``member<i>_``); each output is then the
-        mean of the members' outputs.
+        Independent members (layers prefixed ``member<i>_``). Each member's outputs are
+        model outputs too (``member<i>_<name>``, for their own losses); each named output
+        is then the mean of the members' outputs.
     head_columns : dict, optional
         ``{head: X column indices}``: the head also reads these columns through a
         sub-network of its own (``head_hidden_layer_sizes``, layers ``<head>_features_<j>``).
@@ -113,7 +114,7 @@ def build_model(
         _member(
             inputs,
             heads,
-            prefix=f"member{i}_" if ensemble_size > 1 else "",
+            prefix=member_name(i, "") if ensemble_size > 1 else "",
             branches=branches,
             trunk=trunk,
             trunk_layers=(hidden_layer_sizes, rates) if shared_trunk else None,
@@ -126,10 +127,17 @@ def build_model(
         )
         for i in range(ensemble_size)
     ]
-    outputs = members[0]
-    if ensemble_size > 1:
-        outputs = {name: keras.layers.Average(name=name)([m[name] for m in members]) for name in outputs}
+    if ensemble_size == 1:
+        return keras.Model(inputs, members[0], name="skmultihead")
+    outputs = {name: keras.layers.Average(name=name)([m[name] for m in members]) for name in members[0]}
+    for i, member in enumerate(members):
+        outputs.update({member_name(i, name): tensor for name, tensor in member.items()})
     return keras.Model(inputs, outputs, name="skmultihead")
+
+
+def member_name(i, name):
+    """Name of ensemble member ``i``'s layer or output ``name``."""
+    return f"member{i}_{name}"
 
 
 def _member(inputs, heads, *, prefix, branches, trunk, trunk_layers, activation, seeds, aux_heads, head_columns,
@@ -279,15 +287,31 @@ def _dense(units, activation, name, seeds):
     )
 
 
-def compile_model(model, heads, *, optimizer, loss_weights, aux_heads=(), run_eagerly=False):
+def compile_model(
+    model, heads, *, optimizer, loss_weights, aux_heads=(), ensemble_size=1, ensemble_loss="members", run_eagerly=False
+):
     """Compile with each head's loss, weight and metrics; an auxiliary output takes its
-    target head's loss and metrics and its own weight."""
+    target head's loss and metrics and its own weight.
+
+    In an ensemble, "members" trains each member on its own loss (its weight divided among
+    the members; the mean output's loss is recorded, weight 0); "mean" trains on the loss of
+    the mean output (the members' losses are recorded, weight 0). Metrics are the mean
+    output's.
+    """
     outputs = {**heads, **{aux.name: heads[aux.target] for aux in aux_heads}}
     weights = {name: float(loss_weights.get(name, 1.0)) for name in heads}
     weights.update({aux.name: float(aux.weight) for aux in aux_heads})
+    losses = {name: head.loss_ for name, head in outputs.items()}
+    if ensemble_size > 1:
+        on_members = ensemble_loss == "members"
+        for name, head in outputs.items():
+            for i in range(ensemble_size):
+                losses[member_name(i, name)] = head.loss_
+                weights[member_name(i, name)] = weights[name] / ensemble_size if on_members else 0.0
+            weights[name] = 0.0 if on_members else weights[name]
     model.compile(
         optimizer=optimizer,
-        loss={name: head.loss_ for name, head in outputs.items()},
+        loss=losses,
         loss_weights=weights,
         metrics={name: _metrics(head) for name, head in outputs.items()},
         run_eagerly=run_eagerly,

@@ -110,6 +110,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         model=None,
         aux_heads=None,
         ensemble_size=1,
+        ensemble_loss="members",
         optimizer="adam",
         epochs=100,
         batch_size="auto",

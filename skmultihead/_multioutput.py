@@ -69,6 +69,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         model=None,
         aux_heads=None,
         ensemble_size=1,
+        ensemble_loss="members",
         loss_weights=None,
         optimizer="adam",
         epochs=100,

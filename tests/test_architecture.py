@@ -154,6 +154,17 @@ def test_ensemble_members_differ_and_their_mean_is_the_prediction():
         assert 0.0 <= est.score_aux(X, est.predict(X))["aux"] <= 1.0, name
 
 
+@pytest.mark.parametrize("ensemble_loss", ["members", "mean"])
+def test_ensemble_loss_says_what_is_trained(headlines, ensemble_loss):
+    X, Y, _, _ = headlines
+    est = _headline_model(ensemble_size=2, ensemble_loss=ensemble_loss, epochs=2).fit(X, Y)
+    h = {k: np.array(v) for k, v in est.history_.items()}
+    members = sum((h[f"member{i}_clicked_loss"] + h[f"member{i}_topic_loss"]) / 2 for i in range(2))
+    mean = h["clicked_loss"] + h["topic_loss"]
+    np.testing.assert_allclose(h["loss"], members if ensemble_loss == "members" else mean, rtol=1e-4)
+    assert np.abs(members - mean).min() > 1e-4  # the two differ: the check above tells them apart
+
+
 def test_one_member_is_the_plain_network():
     for est, X in _fit_each_estimator(ensemble_size=1):
         members = est.predict_members(X)
@@ -256,6 +267,7 @@ def _x_y(headlines):
         ({"aux_heads": {"aux": {"target": "topic", "weight": -1}}}, ValueError, "weight must be a number >= 0"),
         ({"ensemble_size": 0}, ValueError, "ensemble_size must be an int >= 1; got 0"),
         ({"ensemble_size": 1.5}, ValueError, "ensemble_size must be an int >= 1"),
+        ({"ensemble_loss": "member"}, ValueError, "ensemble_loss must be one of 'members', 'mean'.*'members'"),
         ({"model": lambda inputs: [inputs["features"]]}, TypeError, "model must return one Keras tensor.*list"),
         ({"model": lambda inputs: keras.layers.Reshape((5, 3))(inputs["features"])}, ValueError, "must be 2-D"),
         ({"model": "cnn"}, TypeError, "model must be a callable"),

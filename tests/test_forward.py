@@ -12,13 +12,15 @@ QUICK = dict(hidden_layer_sizes=(16, 8), dropout=0.1, epochs=2, random_state=0)
 
 
 def _keras_outputs(est, X):
-    outputs = est.model_(np.asarray(X, dtype="float32"), training=False)
-    return {name: keras.ops.convert_to_numpy(outputs[name]) for name in est.heads_}
+    outputs = est.model_({"features": np.asarray(X, dtype="float32")}, training=False)
+    return {name: keras.ops.convert_to_numpy(output) for name, output in outputs.items()}
 
 
 def _fitted_estimators():
     X, Y = make_social_media(300, random_state=0)
     yield MultiOutputNNClassifier(heads={"age": Head("regression", units=(4,))}, **QUICK).fit(X, Y), X
+    aux = {"aux": {"target": "income"}}
+    yield MultiOutputNNClassifier(ensemble_size=3, aux_heads=aux, **QUICK).fit(X, Y), X  # members, aux outputs
     Xm, Ym = make_tagged_items(300, n_features=12, n_labels=4, n_informative=4, random_state=0)
     for layout in ("dense", "separate", "per_label_hidden"):
         yield MultiLabelNN(layout, **QUICK).fit(Xm, Ym), Xm
