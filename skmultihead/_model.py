@@ -143,20 +143,7 @@ def member_name(i, name):
 def _member(inputs, heads, *, prefix, branches, trunk, trunk_layers, activation, seeds, aux_heads, head_columns,
             head_hidden_layer_sizes, joint):
     """One member's outputs ``{name: tensor}``; its layers are named ``<prefix><name>``."""
-    branch_outputs = {}
-    if trunk is not None:
-        x = check_keras_tensor(trunk(dict(inputs)), "model", "the dict of input tensors")
-    else:
-        branch_outputs = {
-            name: branches[name].build(tensor, prefix + name, activation=activation, seeds=seeds)
-            for name, tensor in inputs.items()
-        }
-        joined = list(branch_outputs.values())
-        x = joined[0] if len(joined) == 1 else keras.layers.Concatenate(name=f"{prefix}branches")(joined)
-        if trunk_layers is not None:
-            x = stack(x, trunk_layers[0], activation, f"{prefix}trunk", seeds, trunk_layers[1])
-    if trunk is None and trunk_layers is None:
-        x = None
+    x, branch_outputs = _trunk(inputs, prefix, branches, trunk, trunk_layers, activation, seeds)
     outputs = {}
     for name, head in heads.items():
         if name == joint:
@@ -184,6 +171,21 @@ def _member(inputs, heads, *, prefix, branches, trunk, trunk_layers, activation,
         outputs[aux.name] = _head_output(source, (), target.n_outputs_, activation, target.activation_,
                                          prefix + aux.name, seeds)
     return outputs
+
+
+def _trunk(inputs, prefix, branches, trunk, trunk_layers, activation, seeds):
+    """(the trunk's output, or None without a shared trunk; ``{input: its branch's output}``)."""
+    if trunk is not None:
+        return check_keras_tensor(trunk(dict(inputs)), "model", "the dict of input tensors"), {}
+    branch_outputs = {
+        name: branches[name].build(tensor, prefix + name, activation=activation, seeds=seeds)
+        for name, tensor in inputs.items()
+    }
+    if trunk_layers is None:
+        return None, branch_outputs
+    joined = list(branch_outputs.values())
+    x = joined[0] if len(joined) == 1 else keras.layers.Concatenate(name=f"{prefix}branches")(joined)
+    return stack(x, trunk_layers[0], activation, f"{prefix}trunk", seeds, trunk_layers[1]), branch_outputs
 
 
 def _locate(columns, input_columns, branches, head):

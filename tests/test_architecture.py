@@ -84,6 +84,34 @@ def test_dense_inputs_keep_the_numpy_predict_path(headlines):
     np.testing.assert_allclose(est.predict_head_proba(X_test)["topic"], proba / proba.sum(1, keepdims=True), atol=1e-5)
 
 
+def test_inputs_by_index_on_an_array_and_factor_features_across_inputs(headlines):
+    X, Y, X_test, Y_test = headlines
+    side = [X.columns.get_loc(c) for c in SIDE]
+    array = X.to_numpy(dtype=float)
+    est = MultiOutputNNClassifier(inputs={"a": side[:2], "b": side[2:]}, remainder="drop", **QUICK).fit(array, Y)
+    assert est.input_columns_ == {"a": side[:2], "b": side[2:]}
+    assert est.predict(X_test.to_numpy(dtype=float)).shape == Y_test.shape
+    joint = Y.clicked.astype(str) + "-" + Y.topic
+    factored = FactoredLabelNN(
+        "-", inputs={"a": SIDE[:2], "b": SIDE[2:]}, remainder="drop",
+        factor_features={"factor_0": ["hour", "n_links"]}, **QUICK,
+    ).fit(X, joint)
+    columns = factored.model_.get_layer("factor_0_columns")  # one column from each input, joined
+    assert {layer.name for layer in factored.model_.layers} >= {"factor_0_columns_a", "factor_0_columns_b"}
+    assert isinstance(columns, keras.layers.Concatenate)
+    reads_tokens = FactoredLabelNN(
+        "-", inputs={"headline": TOKENS, "a": SIDE}, remainder="drop",
+        branches={"headline": EmbeddingBranch(VOCAB)}, factor_features={"factor_0": ["tok_0"]}, **QUICK,
+    )
+    with pytest.raises(ValueError, match="head 'factor_0' reads X column 0 of token input 'headline'"):
+        reads_tokens.fit(X, joint)
+    reads_dropped = FactoredLabelNN(
+        "-", inputs={"a": SIDE}, remainder="drop", factor_features={"factor_0": ["tok_0"]}, **QUICK
+    )
+    with pytest.raises(ValueError, match="reads X column 0, which no input holds"):
+        reads_dropped.fit(X, joint)
+
+
 # -- auxiliary heads ----------------------------------------------------------------------
 def test_aux_head_is_trained_recorded_and_kept_out_of_predictions(headlines):
     X, Y, X_test, Y_test = headlines
@@ -138,8 +166,13 @@ def _fit_each_estimator(ensemble_size):
     yield FactoredLabelNN("-", aux_heads={"aux": {"branch": "headline", "target": "factor_1"}}, **arch).fit(X, joint), X
 
 
-def test_ensemble_members_differ_and_their_mean_is_the_prediction():
-    for est, X in _fit_each_estimator(ensemble_size=3):
+@pytest.fixture(scope="module")
+def ensembles():
+    return list(_fit_each_estimator(ensemble_size=3))
+
+
+def test_ensemble_members_differ_and_their_mean_is_the_prediction(ensembles):
+    for est, X in ensembles:
         name = type(est).__name__
         members = est.predict_members(X)
         if isinstance(est, MultiOutputNNClassifier):
@@ -173,8 +206,8 @@ def test_one_member_is_the_plain_network():
         assert not any(layer.name.startswith("member") for layer in est.model_.layers)
 
 
-def test_factored_predict_is_the_most_probable_joint_class():
-    est, X = list(_fit_each_estimator(ensemble_size=3))[2]
+def test_factored_predict_is_the_most_probable_joint_class(ensembles):
+    est, X = ensembles[2]
     np.testing.assert_array_equal(est.predict(X), est.classes_[est.predict_proba(X).argmax(axis=1)])
 
 
@@ -196,6 +229,10 @@ def test_custom_trunk_with_an_ensemble_learns_digits():
     convs = [layer for layer in est.model_.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(convs) == 2 and all(layer.filters == 6 for layer in convs)
     assert est.predict_members(X[:5])["output_0"].shape == (2, 5, 10)
+    for other in (MultiLabelNN, FactoredLabelNN):  # the same trunk under the other estimators' heads
+        fitted = other(model=small_cnn, ensemble_size=2, **{**QUICK, "epochs": 2}).fit(X[:300], y[:300])
+        assert sum(isinstance(layer, keras.layers.Conv2D) for layer in fitted.model_.layers) == 2
+        assert fitted.predict_members(X[:5]).shape == (2, 5, 10)
 
 
 # -- parameters, persistence, display -----------------------------------------------------
@@ -206,12 +243,11 @@ def test_parameters_clone_search_and_pickle(headlines, tmp_path):
     assert params["branches__headline__dim"] == 8 and params["branches__extra__hidden_layer_sizes"] == (8,)
     changed = clone(est).set_params(branches__headline__dim=4, ensemble_size=2)
     assert changed.branches["headline"].dim == 4 and est.branches["headline"].dim == 8
-    search = GridSearchCV(est, {"branches__headline__dim": [4, 8], "ensemble_size": [1, 2]}, cv=KFold(2)).fit(X, Y)
-    assert len(search.cv_results_["params"]) == 4
+    search = GridSearchCV(est, {"branches__headline__dim": [4], "ensemble_size": [1, 2]}, cv=KFold(2)).fit(X, Y)
+    assert len(search.cv_results_["params"]) == 2
     best = search.best_estimator_
-    assert best.model_.get_layer(
-        "headline_embedding" if best.ensemble_size == 1 else "member0_headline_embedding"
-    ).output_dim == best.branches["headline"].dim
+    embedding = "headline_embedding" if best.ensemble_size == 1 else "member0_headline_embedding"
+    assert best.model_.get_layer(embedding).output_dim == 4
     expected = best.predict_head_proba(X_test)
     for copy in (pickle.loads(pickle.dumps(best)), _joblib_round_trip(best, tmp_path)):
         for head, proba in copy.predict_head_proba(X_test).items():

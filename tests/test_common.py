@@ -34,18 +34,8 @@ EXPECTED_FAILED = {
 }
 
 
-# the graph features too: two averaged members and an auxiliary head (MultiLabelNN has one
-# head, "labels", whatever the checks' targets are)
-ENSEMBLE = dict(ensemble_size=2, aux_heads={"aux": {"weight": 0.5}})
-
-
 @parametrize_with_checks(
-    [
-        MultiOutputNNClassifier(**FAST),
-        MultiLabelNN(**FAST_CLASSIFIER),
-        FactoredLabelNN(**FAST_CLASSIFIER),
-        MultiLabelNN(**ENSEMBLE, **FAST_CLASSIFIER),
-    ],
+    [MultiOutputNNClassifier(**FAST), MultiLabelNN(**FAST_CLASSIFIER), FactoredLabelNN(**FAST_CLASSIFIER)],
     expected_failed_checks=lambda est: EXPECTED_FAILED,
 )
 def test_sklearn_compatible(estimator, check):
