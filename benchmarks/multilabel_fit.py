@@ -25,7 +25,6 @@ import time
 import warnings
 
 import keras
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.neural_network import MLPClassifier

@@ -26,7 +26,6 @@ import time
 import warnings
 
 import keras
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 

@@ -15,8 +15,8 @@ scikeras 0.13 predates scikit-learn 1.6; what it gets wrong there is fixed here:
 
 import contextlib
 import functools
-import numbers
 import inspect
+import numbers
 import random
 import weakref
 
@@ -29,11 +29,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight
 
-from ._branches import DenseBranch, EmbeddingBranch, resolve_branches
+from ._branches import resolve_branches
 from ._forward import numpy_forward
-from ._inputs import check_features, check_name, resolve_inputs, split_inputs
+from ._inputs import check_features, resolve_inputs, split_inputs
 from ._messages import quoted, suggest
-from ._model import AuxHead, build_model, compile_model, member_name
+from ._model import build_model, compile_model, member_name, resolve_aux_heads
 from ._pool import POOL
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
@@ -256,45 +256,10 @@ class MultiHeadBase(BaseWrapper):
         return route_params(self.get_params(deep=False), prefix, pass_filter=set())
 
     def _resolve_aux_heads(self):
-        """``aux_heads`` as a tuple of AuxHead, checked against the heads and branches."""
-        specs = self.aux_heads or {}
-        if not isinstance(specs, dict):
-            raise TypeError(
-                f"aux_heads must be a dict {{name: {{'branch': ..., 'target': ..., 'weight': ...}}}}; "
-                f"got {type(specs).__name__}."
-            )
-        heads = list(self.heads_)
         sources = ["trunk"] if self.model is not None else ["trunk", *self.input_columns_]
         if not self._shared_trunk:
             sources.remove("trunk")
-        taken = set(heads) | set(self.input_columns_)
-        aux_heads = []
-        for name, spec in specs.items():
-            check_name(name, "auxiliary head")
-            if name in taken:
-                raise ValueError(f"auxiliary head {name!r} has the name of a head or input; give it its own name.")
-            if not isinstance(spec, dict) or set(spec) - {"branch", "target", "weight"}:
-                raise ValueError(
-                    f"aux_heads[{name!r}] must be a dict with keys 'branch' (default 'trunk'), 'target' and "
-                    f"'weight' (default 1.0); got {spec!r}."
-                )
-            target = spec.get("target", heads[0] if len(heads) == 1 else None)
-            if target not in heads:
-                raise ValueError(
-                    f"aux_heads[{name!r}] predicts target {target!r}, which is not a head; the heads are "
-                    f"{quoted(heads)}.{suggest(target, heads)}"
-                )
-            source = spec.get("branch", "trunk")
-            if source not in sources:
-                raise ValueError(
-                    f"aux_heads[{name!r}] reads branch {source!r}, which this model does not have; it can read "
-                    f"{quoted(sources)}.{suggest(source, sources)}"
-                )
-            weight = spec.get("weight", 1.0)
-            if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or weight < 0:
-                raise ValueError(f"aux_heads[{name!r}] weight must be a number >= 0; got {weight!r}.")
-            aux_heads.append(AuxHead(name, source, target, float(weight)))
-        return tuple(aux_heads)
+        return resolve_aux_heads(self.aux_heads, list(self.heads_), sources, taken=list(self.input_columns_))
 
     @property
     def _shared_trunk(self):

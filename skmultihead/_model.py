@@ -1,6 +1,7 @@
 """Model: the Keras functional graph, inputs -> branches -> trunk -> one named output per head
 (and auxiliary outputs; members averaged in an ensemble)."""
 
+import numbers
 import re
 from typing import NamedTuple
 
@@ -8,6 +9,8 @@ import keras
 import numpy as np
 
 from ._heads import HEAD_KINDS
+from ._inputs import check_name
+from ._messages import quoted, suggest
 
 
 def layer_rates(dropout, hidden_layer_sizes):
@@ -44,6 +47,44 @@ class AuxHead(NamedTuple):
     source: str
     target: str
     weight: float
+
+
+def resolve_aux_heads(aux_heads, heads, sources, taken):
+    """The ``aux_heads`` parameter as a tuple of AuxHead, checked: each names a target in
+    ``heads``, reads one of ``sources`` and has a name not in ``heads`` or ``taken``."""
+    specs = aux_heads or {}
+    if not isinstance(specs, dict):
+        raise TypeError(
+            f"aux_heads must be a dict {{name: {{'branch': ..., 'target': ..., 'weight': ...}}}}; "
+            f"got {type(specs).__name__}."
+        )
+    resolved = []
+    for name, spec in specs.items():
+        check_name(name, "auxiliary head")
+        if name in heads or name in taken:
+            raise ValueError(f"auxiliary head {name!r} has the name of a head or input; give it its own name.")
+        if not isinstance(spec, dict) or set(spec) - {"branch", "target", "weight"}:
+            raise ValueError(
+                f"aux_heads[{name!r}] must be a dict with keys 'branch' (default 'trunk'), 'target' and "
+                f"'weight' (default 1.0); got {spec!r}."
+            )
+        target = spec.get("target", heads[0] if len(heads) == 1 else None)
+        if target not in heads:
+            raise ValueError(
+                f"aux_heads[{name!r}] predicts target {target!r}, which is not a head; the heads are "
+                f"{quoted(heads)}.{suggest(target, heads)}"
+            )
+        source = spec.get("branch", "trunk")
+        if source not in sources:
+            raise ValueError(
+                f"aux_heads[{name!r}] reads branch {source!r}, which this model does not have; it can read "
+                f"{quoted(sources)}.{suggest(source, sources)}"
+            )
+        weight = spec.get("weight", 1.0)
+        if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or weight < 0:
+            raise ValueError(f"aux_heads[{name!r}] weight must be a number >= 0; got {weight!r}.")
+        resolved.append(AuxHead(name, source, target, float(weight)))
+    return tuple(resolved)
 
 
 def build_model(
