@@ -6,7 +6,7 @@ generated with a known signal (tags depend on a shared hidden representation of 
 the 250 features).
 
 Shown: the "dense" layout (one Dense(17, sigmoid) output) and the "separate" layout (17
-one-unit sigmoid layers, each named after its label), with thresholds fixed at 0.5 and
+one-unit sigmoid outputs, each with its own weights), with thresholds fixed at 0.5 and
 tuned per label, and one label's classifier taken out of the network as a Keras model.
 
 Run: python examples/seventeen_labels.py
@@ -51,8 +51,8 @@ print("\nseparate layout, last layers of the network:")
 print("  " + ", ".join(layer.name for layer in clf.model_.layers[-4:]))
 print(f"tuned thresholds: {dict(zip(clf.classes_, np.round(clf.thresholds_, 2).tolist()))}")
 
-# Each label's classifier is its own layer: take tag_03's out as a Keras model.
-tag_03 = keras.Model(clf.model_.input, clf.model_.get_layer("labels_tag_03").output)
-probability = keras.ops.convert_to_numpy(tag_03(X_test[:5]))[:, 0].astype(float)
+# Each label has its own weights: take tag_03's classifier out as a Keras model.
+tag_03 = clf.label_model("tag_03")
+probability = keras.ops.convert_to_numpy(tag_03(X_test[:5].to_numpy("float32")))[:, 0].astype(float)
 np.testing.assert_allclose(probability, clf.predict_proba(X_test[:5])[:, 3], rtol=1e-5)
 print(f"tag_03 alone, first 5 test items: {np.round(probability, 3).tolist()}")

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from scipy.special import expit, softmax
 
-from ._model import Columns, JointDistribution
+from ._model import Columns, JointDistribution, PerLabelDense
 
 
 def _relu(z):
@@ -45,6 +45,8 @@ def _numpy_layer(layer):
         bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel[np.float32].shape[1])
         bias = {np.float32: bias.astype(np.float32), np.float64: bias.astype(np.float64)}
         return lambda x: activation(x @ kernel[x.dtype.type] + bias[x.dtype.type])
+    if isinstance(layer, PerLabelDense):
+        return _per_label_dense(layer)
     if isinstance(layer, keras.layers.Dropout):
         return lambda x: x
     if isinstance(layer, keras.layers.Concatenate) and layer.axis in (-1, 1):
@@ -57,6 +59,31 @@ def _numpy_layer(layer):
     if isinstance(layer, JointDistribution):
         return _outer
     return None
+
+
+def _per_label_dense(layer):
+    activation = _ACTIVATIONS.get(keras.activations.serialize(layer.activation))
+    if activation is None:
+        return None
+    kernel32 = layer.kernel.numpy().astype(np.float32)  # (labels, d, units)
+    bias32 = layer.bias.numpy().astype(np.float32)  # (labels, units)
+    n_labels, d, units = kernel32.shape
+    shared32 = kernel32.transpose(1, 0, 2).reshape(d, n_labels * units)  # all labels in one matrix
+    params = {
+        np.float32: (kernel32, shared32, bias32),
+        np.float64: (kernel32.astype(np.float64), shared32.astype(np.float64), bias32.astype(np.float64)),
+    }
+
+    def forward(x):
+        kernel, shared, bias = params[x.dtype.type]
+        if x.ndim == 2:
+            z = (x @ shared).reshape(len(x), n_labels, units)
+        else:
+            z = np.matmul(x.transpose(1, 0, 2), kernel).transpose(1, 0, 2)
+        z = activation(z + bias)
+        return z[:, :, 0] if units == 1 else z
+
+    return forward
 
 
 class _Unsupported(Exception):

@@ -52,8 +52,8 @@ class Head(BaseEstimator):
         error of the standardized target (regression).
     separate : bool, default=False
         Multilabel heads only: give each label a branch of its own (its own ``units``
-        hidden layers and a one-unit sigmoid layer named ``<head>_<label>``), concatenated
-        into the head's output. False: one dense output layer for all labels (after the
+        hidden layers and one-unit sigmoid output, in `PerLabelDense` layers) for the head's
+        output. False: one dense output layer for all labels (after the
         head's ``units`` layers, shared by the labels).
     classes : sequence, optional
         Class labels of a binary or multiclass head (they may include labels the target

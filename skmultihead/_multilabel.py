@@ -1,8 +1,10 @@
 """MultiLabelNN: one sigmoid per label on a shared trunk, with per-label thresholds."""
 
 import numbers
+import re
 import warnings
 
+import keras
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin
 from sklearn.metrics import f1_score
@@ -13,7 +15,7 @@ from ._messages import suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
-from ._model import WeightedBinaryCrossentropy
+from ._model import Columns, WeightedBinaryCrossentropy
 from ._targets import join_indicator, split_indicator
 from ._thresholds import best_f1_thresholds, check_thresholds, holdout_rows
 
@@ -41,11 +43,14 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
     Parameters
     ----------
     head_layout : {{"dense", "separate", "per_label_hidden"}}, default="dense"
-        "dense": one Dense(n_labels, sigmoid) output layer. "separate": one one-unit
-        sigmoid layer per label branching off the trunk, each named after its label
-        (``model_.get_layer("labels_<label>")``), concatenated into the model's output. "per_label_hidden": like "separate", with
-        ``label_hidden_layer_sizes`` layers of each label's own before its output. All
-        layouts are trained on the same loss (the mean of the labels' cross-entropies).
+        "dense": one Dense(n_labels, sigmoid) output layer. "separate": each label its own
+        one-unit sigmoid output (its own weights, initialised as a one-unit Dense layer)
+        branching off the trunk. "per_label_hidden": like "separate", with
+        ``label_hidden_layer_sizes`` layers of each label's own before its output. The
+        labels' layers of one depth are one `PerLabelDense` layer computed as one batched
+        product, about as fast as a single dense layer; `label_model` takes one label's
+        classifier out as a Keras model. All layouts are trained on the same loss (the
+        mean of the labels' cross-entropies).
     label_hidden_layer_sizes : tuple of int, default=(16,)
         Each label's own hidden layers with ``head_layout="per_label_hidden"``.
     threshold : float, array-like of shape (n_labels,), dict or "auto", default=0.5
@@ -248,6 +253,26 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
     def _score_output(self, head_name, truth, raw, sample_weight):
         predicted = self._indicator(self._probabilities({HEAD: raw}))
         return f1_score(truth, predicted, average="micro", sample_weight=sample_weight, zero_division=1.0)
+
+    def label_model(self, label):
+        """One label's classifier as a Keras model: the network's inputs to that label's
+        probability, shape (n_samples, 1).
+
+        Parameters
+        ----------
+        label : a label of ``classes_``
+
+        Returns
+        -------
+        keras.Model
+        """
+        self._check_fitted()
+        labels = self.classes_.tolist()
+        if label not in labels:
+            raise ValueError(f"{label!r} is not a label; the labels are {labels[:10]}.{suggest(label, labels)}")
+        name = f"{HEAD}_{re.sub(r'[^0-9A-Za-z_.-]+', '_', str(label))}"
+        output = Columns([labels.index(label)], name=name)(self.model_.output[HEAD])
+        return keras.Model(self.model_.input, output, name=name)
 
     def predict(self, X):
         """The labels whose probability reaches their threshold, in the kind of target

@@ -3,6 +3,7 @@
 import pickle
 
 import joblib
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.utils import get_tags
 
 from skmultihead import MultiLabelNN
+from skmultihead._model import PerLabelDense
 from skmultihead._thresholds import best_f1_thresholds, holdout_rows
 from skmultihead.datasets import make_tagged_items
 
@@ -117,24 +119,38 @@ def test_class_labels_one_per_sample(data):
 
 
 @pytest.mark.parametrize("head_layout", ["separate", "per_label_hidden"])
-def test_layouts_have_a_layer_per_label_and_learn(head_layout, data):
+def test_layouts_give_each_label_its_own_weights_and_learn(head_layout, data):
     X, Y, Xv, Yv = data
     est = MultiLabelNN(head_layout, label_hidden_layer_sizes=(4,), **FAST).fit(X, Y)
-    layers = {layer.name: layer for layer in est.model_.layers}
-    for label in Y.columns:
-        assert layers[f"labels_{label}"].units == 1
-        assert (f"labels_{label}_hidden_0" in layers) == (head_layout == "per_label_hidden")
+    output = est.model_.get_layer("labels")
+    k = len(Y.columns)
+    assert output.kernel.shape == (k, 4 if head_layout == "per_label_hidden" else est.hidden_layer_sizes[-1], 1)
+    assert ("labels_hidden_0" in {layer.name for layer in est.model_.layers}) == (head_layout == "per_label_hidden")
     assert list(est.model_.output_names) == ["labels"]
     assert est.score(Xv, Yv) > 0.65
-    # each label's layer is its own binary classifier: its output is that label's column
-    single = est.model_.get_layer(f"labels_{Y.columns[2]}")
-    assert single.get_config()["activation"] == "sigmoid"
+    # each label is its own binary classifier: its probability from its own weights alone
+    tag = Y.columns[2]
+    single = est.label_model(tag)
+    probability = keras.ops.convert_to_numpy(single({"features": Xv.to_numpy("float32")}))
+    np.testing.assert_allclose(probability[:, 0], est.predict_proba(Xv)[:, 2], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="'tag_3' is not a label.*Did you mean"):
+        est.label_model("tag_3")
 
 
-def test_label_layer_names_are_safe_and_unique():
-    from skmultihead._model import label_layer_names
-
-    assert label_layer_names("labels", ["a b", "a/b", "x", 3]) == ["labels_a_b", "labels_a_b_1", "labels_x", "labels_3"]
+def test_per_label_dense_is_separate_dense_layers():
+    layer = PerLabelDense(3, 2, "tanh", seed=0)
+    shared = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    out = keras.ops.convert_to_numpy(layer(shared))
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    for j in range(3):  # label j: a Dense layer of its own
+        np.testing.assert_allclose(out[:, j], np.tanh(shared @ kernel[j] + bias[j]), rtol=1e-5, atol=1e-6)
+    own = np.random.default_rng(1).normal(size=(5, 3, 2)).astype("float32")  # each label's own input
+    one_unit = PerLabelDense(3, 1, "sigmoid", seed=0)
+    out = keras.ops.convert_to_numpy(one_unit(own))
+    assert out.shape == (5, 3)
+    for j in range(3):
+        expected = 1 / (1 + np.exp(-(own[:, j] @ one_unit.kernel.numpy()[j] + one_unit.bias.numpy()[j])))
+        np.testing.assert_allclose(out[:, j], expected[:, 0], rtol=1e-5, atol=1e-6)
 
 
 def test_fixed_thresholds_float_array_dict(fitted, data):
