@@ -53,6 +53,6 @@ print(f"tuned thresholds: {dict(zip(clf.classes_, np.round(clf.thresholds_, 2).t
 
 # Each label has its own weights: take tag_03's classifier out as a Keras model.
 tag_03 = clf.label_model("tag_03")
-probability = keras.ops.convert_to_numpy(tag_03(X_test[:5].to_numpy("float32")))[:, 0].astype(float)
+probability = keras.ops.convert_to_numpy(tag_03({"features": X_test[:5].astype("float32")}))[:, 0].astype(float)
 np.testing.assert_allclose(probability, clf.predict_proba(X_test[:5])[:, 3], rtol=1e-5)
 print(f"tag_03 alone, first 5 test items: {np.round(probability, 3).tolist()}")
