@@ -2,7 +2,6 @@
 (and auxiliary outputs; members averaged in an ensemble)."""
 
 import numbers
-import re
 from typing import NamedTuple
 
 import keras
