@@ -41,16 +41,16 @@ ENSEMBLE_LOSSES = ("members", "mean")
 
 
 class _SeedAtTrainBegin(keras.callbacks.Callback):
-    """Seeds NumPy (the JAX backend's shuffling) once Keras has built the model for
-    training, so a reused network sees the same batches as a new one: building a new
-    one draws a shuffle of its own first."""
+    """Seeds Python, NumPy and the backend (shuffling, dropout) once Keras has built the
+    model for training, so a reused network sees the same batches as a new one: building
+    a new one draws random numbers of its own first (JAX: a shuffle, PyTorch: its generator)."""
 
     def __init__(self, seed):
         super().__init__()
         self.seed = seed
 
     def on_train_begin(self, logs=None):
-        np.random.seed(self.seed)
+        keras.utils.set_random_seed(self.seed)
 
 
 class MultiHeadBase(BaseWrapper):
