@@ -71,7 +71,7 @@ for name, est, X, y, y_mlp, output in cases():
     model = est.model_
     for rows in (1, 1000):
         Xr = X[:rows]
-        X32 = Xr.astype("float32")
+        X32 = {"features": Xr.astype("float32")}  # the named input the network reads
         ours = median_ms(est.predict_proba, Xr, args.calls)
         baseline = median_ms(mlp.predict_proba, Xr, args.calls)
         keras_call = median_ms(lambda x: model(x, training=False), X32, args.calls)
