@@ -152,8 +152,9 @@ def resolve_branches(branches, input_names):
                 f"branches[{name!r}] must be a DenseBranch, an EmbeddingBranch or a callable "
                 f"f(keras_tensor) -> keras_tensor; got {type(branch).__name__}."
             )
-    return {
-        name: _CallableBranch(b) if callable(b) and not hasattr(b, "build") else b
-        for name, b in ((n, branches.get(n, DenseBranch())) for n in input_names)
-    }
+    resolved = {}
+    for name in input_names:
+        branch = branches.get(name, DenseBranch())
+        resolved[name] = branch if hasattr(branch, "build") else _CallableBranch(branch)
+    return resolved
 
