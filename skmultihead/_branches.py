@@ -86,7 +86,7 @@ class EmbeddingBranch(BaseEstimator):
         if self.vocab_size < 2:
             raise ValueError(f"{where}: vocab_size must be at least 2 (token 0 is padding); got {self.vocab_size}.")
         if self.encoder not in ENCODERS:
-            raise ValueError(f"{where}: encoder must be one of {', '.join(map(repr, ENCODERS))}; got {self.encoder!r}.")
+            raise ValueError(f"{where}: encoder must be one of {quoted(ENCODERS)}; got {self.encoder!r}.")
 
     def token_array(self, values, input_name, columns):
         """``values`` as an int32 array of token ids, checked; ``columns`` names its columns."""

@@ -183,7 +183,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
             if factor not in self.factor_names_:
                 raise ValueError(
                     f"factor_features names factor {factor!r}, which is not a factor; the factors are "
-                    f"{quoted(self.factor_names_)}.{suggest(str(factor), self.factor_names_)}"
+                    f"{quoted(self.factor_names_)}.{suggest(factor, self.factor_names_)}"
                 )
         if not self.shared_trunk:
             missing = [f for f in self.factor_names_ if not features.get(f)]

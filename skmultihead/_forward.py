@@ -40,11 +40,14 @@ def _numpy_layer(layer):
         activation = _ACTIVATIONS.get(keras.activations.serialize(layer.activation))
         if activation is None:
             return None
-        kernel = {np.float32: layer.kernel.numpy().astype(np.float32)}
-        kernel[np.float64] = kernel[np.float32].astype(np.float64)
-        bias = layer.bias.numpy() if layer.use_bias else np.zeros(kernel[np.float32].shape[1])
-        bias = {np.float32: bias.astype(np.float32), np.float64: bias.astype(np.float64)}
-        return lambda x: activation(x @ kernel[x.dtype.type] + bias[x.dtype.type])
+        kernel = layer.kernel.numpy()
+        params = _in_both_precisions(kernel, layer.bias.numpy() if layer.use_bias else np.zeros(kernel.shape[1]))
+
+        def dense(x):
+            kernel, bias = params[x.dtype.type]
+            return activation(x @ kernel + bias)
+
+        return dense
     if isinstance(layer, PerLabelDense):
         return _per_label_dense(layer)
     if isinstance(layer, keras.layers.Dropout):
@@ -61,18 +64,20 @@ def _numpy_layer(layer):
     return None
 
 
+def _in_both_precisions(*arrays):
+    """``{np.float32: arrays as float32, np.float64: the float32 values as float64}``."""
+    single = tuple(np.array(a, dtype=np.float32) for a in arrays)  # copies: the weights as trained now
+    return {np.float32: single, np.float64: tuple(a.astype(np.float64) for a in single)}
+
+
 def _per_label_dense(layer):
     activation = _ACTIVATIONS.get(keras.activations.serialize(layer.activation))
     if activation is None:
         return None
-    kernel32 = layer.kernel.numpy().astype(np.float32)  # (labels, d, units)
-    bias32 = layer.bias.numpy().astype(np.float32)  # (labels, units)
-    n_labels, d, units = kernel32.shape
-    shared32 = kernel32.transpose(1, 0, 2).reshape(d, n_labels * units)  # all labels in one matrix
-    params = {
-        np.float32: (kernel32, shared32, bias32),
-        np.float64: (kernel32.astype(np.float64), shared32.astype(np.float64), bias32.astype(np.float64)),
-    }
+    kernel = layer.kernel.numpy()  # (labels, d, units)
+    n_labels, d, units = kernel.shape
+    shared = kernel.transpose(1, 0, 2).reshape(d, n_labels * units)  # all labels in one matrix
+    params = _in_both_precisions(kernel, shared, layer.bias.numpy())
 
     def forward(x):
         kernel, shared, bias = params[x.dtype.type]

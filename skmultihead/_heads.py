@@ -11,6 +11,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
+from ._messages import quoted
+
 # kind -> output activation, loss and metric (Keras metric class, name in history_)
 HEAD_KINDS = {
     "binary": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
@@ -23,10 +25,6 @@ HEAD_KINDS = {
     "regression": {"activation": "linear", "loss": "mean_squared_error", "metric": ("MeanAbsoluteError", "mae")},
 }
 CLASSIFICATION = ("binary", "multiclass", "multilabel")
-
-
-def _quoted(names):
-    return ", ".join(repr(n.item() if isinstance(n, np.generic) else n) for n in names)
 
 
 class Head(BaseEstimator):
@@ -94,7 +92,7 @@ class Head(BaseEstimator):
             raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
         kind = _infer_kind(y, name) if self.kind is None else self.kind
         if kind not in HEAD_KINDS:
-            raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {_quoted(HEAD_KINDS)}.")
+            raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {quoted(HEAD_KINDS)}.")
         if self.separate and kind != "multilabel":
             raise ValueError(f"head {name!r}: `separate` applies to multilabel heads only; its kind is {kind!r}.")
         if self.classes is not None and kind == "regression":
@@ -111,7 +109,7 @@ class Head(BaseEstimator):
         if len(self.classes_) > 2:
             raise ValueError(
                 f"head {self.name_!r} is binary but its target has {len(self.classes_)} classes "
-                f"({_quoted(self.classes_[:5])}, ...); declare it 'multiclass'."
+                f"({quoted(self.classes_[:5])}, ...); declare it 'multiclass'."
             )
         self.n_outputs_ = 1
 
@@ -161,7 +159,7 @@ class Head(BaseEstimator):
         classes = np.unique(np.asarray(self.classes))
         unknown = np.setdiff1d(y, classes)
         if unknown.size:
-            raise ValueError(f"head {self.name_!r} has labels {_quoted(unknown[:5])} that are not in its classes {_quoted(classes)}.")
+            raise ValueError(f"head {self.name_!r} has labels {quoted(unknown[:5])} that are not in its classes {quoted(classes)}.")
         return classes
 
     def _unique_classes(self, y):
@@ -208,8 +206,8 @@ class Head(BaseEstimator):
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(
-                f"head {self.name_!r} got labels {_quoted(unseen[:5])} that were not in the training "
-                f"data; its classes are {_quoted(self.classes_)}."
+                f"head {self.name_!r} got labels {quoted(unseen[:5])} that were not in the training "
+                f"data; its classes are {quoted(self.classes_)}."
             )
         codes = np.searchsorted(self.classes_, y)
         return codes.astype("float32" if self.kind_ == "binary" else "int32")

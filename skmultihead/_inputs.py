@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
-from ._messages import suggest
+from ._messages import quoted, suggest
 
 
 def check_features(estimator, X, *, reset, dtype="float32"):
@@ -68,7 +68,7 @@ def column_index(column, n_features, names, where):
         return int(column)
     if column not in names:
         known = f"X's columns are {names[:10]}" if names else "X has no column names (pass integer indices)"
-        raise ValueError(f"{where} names column {column!r}, which is not in X; {known}.{suggest(str(column), names)}")
+        raise ValueError(f"{where} names column {column!r}, which is not in X; {known}.{suggest(column, names)}")
     return names.index(column)
 
 
@@ -87,7 +87,7 @@ def resolve_inputs(inputs, remainder, n_features, names):
     holds every column.
     """
     if remainder not in REMAINDERS:
-        raise ValueError(f"remainder must be one of {', '.join(map(repr, REMAINDERS))}; got {remainder!r}.")
+        raise ValueError(f"remainder must be one of {quoted(REMAINDERS)}; got {remainder!r}.")
     if inputs is None:
         return {DEFAULT_INPUT: list(range(n_features))}
     if not isinstance(inputs, dict) or not inputs:

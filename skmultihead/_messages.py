@@ -2,6 +2,8 @@
 
 import difflib
 
+import numpy as np
+
 
 def suggest(name, candidates):
     """" Did you mean 'x'?" for the candidate closest to ``name``, or ""."""
@@ -10,5 +12,5 @@ def suggest(name, candidates):
 
 
 def quoted(names):
-    """``'a', 'b'``."""
-    return ", ".join(repr(n) for n in names)
+    """``'a', 'b'`` (numpy scalars shown as the Python values they hold)."""
+    return ", ".join(repr(n.item() if isinstance(n, np.generic) else n) for n in names)

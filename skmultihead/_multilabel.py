@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from ._base import ClassesPartialFitMixin, MultiHeadBase
-from ._messages import suggest
+from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
@@ -147,8 +147,8 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
     def _fit_heads(self, columns):
         if self.head_layout not in HEAD_LAYOUTS:
             raise ValueError(
-                f"head_layout must be one of {', '.join(map(repr, HEAD_LAYOUTS))}; got {self.head_layout!r}."
-                f"{suggest(str(self.head_layout), HEAD_LAYOUTS)}"
+                f"head_layout must be one of {quoted(HEAD_LAYOUTS)}; got {self.head_layout!r}."
+                f"{suggest(self.head_layout, HEAD_LAYOUTS)}"
             )
         indicator = columns[HEAD]
         self.classes_ = self.target_layout_.classes

@@ -4,6 +4,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.pipeline import Pipeline
 
+from ._messages import quoted
 from ._targets import split_targets
 
 
@@ -20,7 +21,7 @@ class _HeadView(BaseEstimator):
         self.head = head
         heads = _final_step(estimator).heads_
         if head not in heads:
-            raise ValueError(f"head_scorer names head {head!r}; the heads are {', '.join(map(repr, heads))}.")
+            raise ValueError(f"head_scorer names head {head!r}; the heads are {quoted(heads)}.")
         self.head_ = heads[head]
         if self.head_.is_classifier_:
             self.classes_ = self.head_.classes_
