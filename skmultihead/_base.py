@@ -40,6 +40,15 @@ _PREDICT_CHUNK = 8192  # rows per forward pass at predict
 ENSEMBLE_LOSSES = ("members", "mean")
 
 
+AUTO_STEPS_PER_EXECUTION = 64
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+
+
+def _has_batch_hooks(callback):
+    """Whether a Keras callback overrides a batch-level hook of fit."""
+    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook) for hook in _BATCH_HOOKS)
+
+
 class _SeedAtTrainBegin(keras.callbacks.Callback):
     """Seeds Python, NumPy and the backend (shuffling, dropout) once Keras has built the
     model for training, so a reused network sees the same batches as a new one: building
@@ -210,6 +219,7 @@ class MultiHeadBase(BaseWrapper):
             raise ValueError(f"X has {X.shape[0]} rows but y has {n_rows}; they must have one row per sample.")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype="float32")
+        self._initialize_callbacks()
         if cold:
             self._seed = self._draw_seed()
             self._fit_architecture()
@@ -217,7 +227,6 @@ class MultiHeadBase(BaseWrapper):
             self.aux_heads_ = self._resolve_aux_heads()
             self.history_ = {}
             self.model_ = POOL.acquire(self._build_keras_model())
-        self._initialize_callbacks()
         targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
         self._fit_keras_model(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
 
@@ -290,7 +299,20 @@ class MultiHeadBase(BaseWrapper):
             ensemble_size=int(self.ensemble_size),
             ensemble_loss=self.ensemble_loss,
             run_eagerly=self.run_eagerly,
+            steps_per_execution=self._steps_per_execution(),
         )
+
+    def _steps_per_execution(self):
+        value = self.steps_per_execution
+        torch = keras.backend.backend() == "torch"
+        if isinstance(value, str) and value == "auto":
+            batch_hooks = any(_has_batch_hooks(callback) for callback in self._fit_callbacks)
+            return 1 if torch or batch_hooks else AUTO_STEPS_PER_EXECUTION
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"steps_per_execution must be 'auto' or an int >= 1; got {value!r}.")
+        if torch and value > 1:
+            raise ValueError(f"steps_per_execution must be 1 with the PyTorch backend; got {value}.")
+        return int(value)
 
     def _model_inputs(self, X):
         """``{input name: array}`` of X's columns, as the network reads them."""

@@ -70,6 +70,13 @@ optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Keras's verbosity; 1 shows the progress bar.
     run_eagerly : bool, default=False
         Run Keras's train step eagerly (for debugging).
+    steps_per_execution : int or "auto", default="auto"
+        Batches run per call of the compiled train step (Keras's ``compile`` argument).
+        Training is the same for any value; more batches per call save the per-call cost
+        (about 1 ms with TensorFlow), but batch-level callbacks and the progress bar then
+        see one update per call. "auto" is 1 with the PyTorch backend (which supports only
+        1) or a callback with batch-level hooks, otherwise 64. Decided when the network is
+        built.
     **kwargs
         Routed parameters, as in scikeras: ``optimizer__*``, ``fit__*`` (to
         ``keras.Model.fit``), ``callbacks__*``. Anything else is an error at fit, with a

@@ -108,6 +108,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        steps_per_execution="auto",
         **kwargs,
     ):
         self._init_params(locals(), kwargs)

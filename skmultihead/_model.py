@@ -367,7 +367,16 @@ def _dense(units, activation, name, seeds):
 
 
 def compile_model(
-    model, heads, *, optimizer, loss_weights, aux_heads=(), ensemble_size=1, ensemble_loss="members", run_eagerly=False
+    model,
+    heads,
+    *,
+    optimizer,
+    loss_weights,
+    aux_heads=(),
+    ensemble_size=1,
+    ensemble_loss="members",
+    run_eagerly=False,
+    steps_per_execution=1,
 ):
     """Compile with each head's loss, weight and metrics; an auxiliary output takes its
     target head's loss and metrics and its own weight.
@@ -394,6 +403,7 @@ def compile_model(
         loss_weights=weights,
         metrics={name: _metrics(head) for name, head in outputs.items()},
         run_eagerly=run_eagerly,
+        steps_per_execution=steps_per_execution,
     )
     return model
 

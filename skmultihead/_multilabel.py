@@ -126,6 +126,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        steps_per_execution="auto",
         **kwargs,
     ):
         self._init_params(locals(), kwargs)

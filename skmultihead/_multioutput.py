@@ -81,6 +81,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        steps_per_execution="auto",
         **kwargs,
     ):
         self._init_params(locals(), kwargs)

@@ -1,10 +1,13 @@
 """The numpy predict path gives what the Keras model gives."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import keras
 import numpy as np
 import pytest
 
 from skmultihead import FactoredLabelNN, Head, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead import _forward
 from skmultihead._forward import numpy_forward
 from skmultihead.datasets import make_distance_size, make_social_media, make_tagged_items
 
@@ -64,3 +67,25 @@ def test_a_row_gets_the_same_prediction_in_any_batch(rows):
     est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
     alone = np.vstack([est.predict_head_proba(X[i : i + 1])["income"] for i in range(rows)])
     np.testing.assert_allclose(alone, est.predict_head_proba(X[:rows])["income"], rtol=1e-12)
+
+
+def test_chunks_reused_buffers_and_threads_keep_every_call_separate(monkeypatch):
+    monkeypatch.setattr(_forward, "CHUNK_ROWS", 64)
+    X, Y = make_tagged_items(300, n_features=12, n_labels=4, n_informative=4, random_state=0)
+    est = MultiLabelNN("separate", **QUICK).fit(X, Y)  # Dense and PerLabelDense layers
+    forward = numpy_forward(est.model_)
+    expected = _keras_outputs(est, X)["labels"]
+    X = np.asarray(X, dtype=np.float64)  # buffers of its own precision
+
+    def labels(rows):
+        return forward({"features": X[rows]})["labels"]
+
+    one_chunk, chunks = labels(slice(0, 40)), labels(slice(0, 200))  # 200 rows: chunks of 64, 64, 64, 8
+    labels(slice(200, 203)), labels(slice(0, 300))  # other row counts write into the same buffers
+    np.testing.assert_allclose(one_chunk, expected[:40], rtol=1e-5, atol=1e-6)  # what a call returned stays
+    np.testing.assert_allclose(chunks, expected[:200], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(labels(slice(0, 300)), expected, rtol=1e-5, atol=1e-6)
+    blocks = [slice(start, start + 50) for start in range(0, 300, 50)] * 5
+    with ThreadPoolExecutor(4) as pool:
+        for rows, got in zip(blocks, pool.map(labels, blocks)):
+            np.testing.assert_allclose(got, expected[rows], rtol=1e-5, atol=1e-6)

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from skmultihead import Head, MultiOutputNNClassifier, head_scorer
+from skmultihead._base import AUTO_STEPS_PER_EXECUTION
 from skmultihead.datasets import make_social_media
 
 FAST = dict(hidden_layer_sizes=(32,), epochs=30, optimizer__learning_rate=0.01, random_state=0)
@@ -227,6 +228,47 @@ def test_routed_parameters_reach_keras(data, capfd):
         callbacks__0__patience=0,
     ).fit(X, Y)
     assert len(routed.history_["loss"]) == 2
+
+
+def test_steps_per_execution_trains_the_same(data):
+    X, Y, Xv, _ = data
+    params = dict(FAST, dropout=0.1, epochs=3, batch_size=64)  # 10 batches an epoch, the last one partial
+    one = MultiOutputNNClassifier(**params, steps_per_execution=1).fit(X, Y)
+    auto = MultiOutputNNClassifier(**params).fit(X, Y)
+    torch = keras.backend.backend() == "torch"
+    assert one.model_.steps_per_execution == 1
+    assert auto.model_.steps_per_execution == (1 if torch else AUTO_STEPS_PER_EXECUTION)
+    for p, q in zip(one.predict_proba(Xv), auto.predict_proba(Xv)):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-7)
+    assert one.history_["loss"] == pytest.approx(auto.history_["loss"], rel=1e-6)
+
+    class CountBatches(keras.callbacks.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches += 1
+
+    counter = CountBatches()
+    counted = MultiOutputNNClassifier(**params, callbacks=[counter]).fit(X, Y)
+    assert counted.model_.steps_per_execution == 1 and counter.batches == 30  # a batch hook sees every batch
+
+
+@pytest.mark.parametrize("value", [0, 2.5, "fast", True])
+def test_bad_steps_per_execution(data, value):
+    X, Y, _, _ = data
+    with pytest.raises(ValueError, match="steps_per_execution must be 'auto' or an int >= 1; got"):
+        MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, steps_per_execution=value).fit(X, Y)
+
+
+def test_steps_per_execution_above_1_under_pytorch(data):
+    X, Y, _, _ = data
+    est = MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, steps_per_execution=4)
+    if keras.backend.backend() == "torch":
+        with pytest.raises(ValueError, match="steps_per_execution must be 1 with the PyTorch backend; got 4"):
+            est.fit(X, Y)
+        assert not hasattr(est, "model_")
+    else:
+        assert est.fit(X, Y).model_.steps_per_execution == 4
 
 
 def test_warm_start_and_partial_fit_continue_training(data):
