@@ -38,9 +38,7 @@ from ._pool import POOL
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
 ENSEMBLE_LOSSES = ("members", "mean")
-
-
-AUTO_STEPS_PER_EXECUTION = 64
+AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 
 
