@@ -159,6 +159,7 @@ def numpy_forward(model, outputs=None):
     except _Unsupported:
         return None
     output_keys = {name: id(tensor) for name, tensor in outputs.items()}
+    buffers = _Buffers()
 
     def forward_chunk(arrays):
         values = dict(arrays)
@@ -180,5 +181,4 @@ def numpy_forward(model, outputs=None):
         ]
         return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in output_keys}
 
-    buffers = _Buffers()
     return forward
