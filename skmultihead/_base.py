@@ -16,7 +16,6 @@ scikeras 0.13 predates scikit-learn 1.6; what it gets wrong there is fixed here:
 import contextlib
 import functools
 import inspect
-import numbers
 import random
 import weakref
 
@@ -32,7 +31,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._branches import resolve_branches
 from ._forward import numpy_forward
 from ._inputs import check_features, resolve_inputs, split_inputs
-from ._messages import quoted, suggest
+from ._messages import is_positive_int, quoted, suggest
 from ._model import build_model, compile_model, member_name, resolve_aux_heads
 from ._pool import POOL
 
@@ -232,7 +231,7 @@ class MultiHeadBase(BaseWrapper):
         """Check the inputs, branches, custom trunk and ensemble size; set
         ``input_columns_`` and ``branches_``."""
         size = self.ensemble_size
-        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+        if not is_positive_int(size):
             raise ValueError(f"ensemble_size must be an int >= 1; got {size!r}.")
         if self.ensemble_loss not in ENSEMBLE_LOSSES:
             raise ValueError(
@@ -306,7 +305,7 @@ class MultiHeadBase(BaseWrapper):
         if isinstance(value, str) and value == "auto":
             batch_hooks = any(_has_batch_hooks(callback) for callback in self._fit_callbacks)
             return 1 if torch or batch_hooks else AUTO_STEPS_PER_EXECUTION
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        if not is_positive_int(value):
             raise ValueError(f"steps_per_execution must be 'auto' or an int >= 1; got {value!r}.")
         if torch and value > 1:
             raise ValueError(f"steps_per_execution must be 1 with the PyTorch backend; got {value}.")

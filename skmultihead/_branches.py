@@ -6,13 +6,12 @@ its own, or none; `EmbeddingBranch` reads integer token ids; any callable
 ``f(keras_tensor) -> keras_tensor`` is a branch too.
 """
 
-import numbers
 
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._messages import quoted, suggest
+from ._messages import is_positive_int, quoted, suggest
 from ._model import check_keras_tensor, layer_rates, stack
 
 ENCODERS = ("pool", "conv1d", "lstm", "gru")
@@ -81,7 +80,7 @@ class EmbeddingBranch(BaseEstimator):
         where = f"EmbeddingBranch of input {input_name!r}"
         for param in ("vocab_size", "dim", "units", "kernel_size"):
             value = getattr(self, param)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            if not is_positive_int(value):
                 raise ValueError(f"{where}: {param} must be a positive int; got {value!r}.")
         if self.vocab_size < 2:
             raise ValueError(f"{where}: vocab_size must be at least 2 (token 0 is padding); got {self.vocab_size}.")

@@ -1,6 +1,7 @@
-"""Pieces of error messages."""
+"""Pieces of error messages, and the checks they follow."""
 
 import difflib
+import numbers
 
 import numpy as np
 
@@ -14,3 +15,8 @@ def suggest(name, candidates):
 def quoted(names):
     """``'a', 'b'`` (numpy scalars shown as the Python values they hold)."""
     return ", ".join(repr(n.item() if isinstance(n, np.generic) else n) for n in names)
+
+
+def is_positive_int(value):
+    """Whether ``value`` is an int >= 1 (numpy ints too; not a bool)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
