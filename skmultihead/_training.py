@@ -1,0 +1,446 @@
+"""Training: the network's own train step, a whole epoch per call of one compiled function.
+
+Keras's generic ``Model.fit`` wraps every call of the train step in a data pipeline, an
+epoch iterator and the callback machinery; on small in-memory data that costs far more
+than the arithmetic. Here the compiled train step (the network's per-head losses, loss
+weights and metrics, as compiled) runs over in-memory arrays for a whole epoch per call:
+
+- TensorFlow: one ``tf.function`` loops over the epoch's batches and calls
+  ``model.train_step``; batch dimensions are unknown to it, so a partial last batch and a
+  new number of rows reuse the same trace.
+- JAX: one jitted function runs up to ``steps_per_call`` batches of a fixed shape through
+  Keras's stateless pieces (``compute_loss_and_updates``, ``optimizer.stateless_apply``,
+  ``compute_metrics``). A partial last batch is padded to the full batch size: padded rows
+  weigh 0, and the real rows' loss weights are scaled by ``batch_size / rows`` so the loss
+  and its gradient are exactly those of the unpadded batch (Keras divides a batch's loss by
+  its number of rows); the loss trackers are weighted by the real rows, as in Keras.
+  Shapes never change, so nothing is compiled again.
+- PyTorch: a Python loop calls ``model.train_step`` on each batch (Keras compiles nothing
+  there; the loop saves ``fit``'s per-batch iterator and callback work).
+
+Epochs, shuffling (from the caller's generator; nothing global is touched), validation,
+``history``, epoch-level callbacks and non-finite losses are handled here. Callbacks that
+override a batch-level hook need Keras's ``fit`` (see `needs_keras_fit`); it then runs
+over the same batches in the same order, so training is the same.
+"""
+
+import collections
+import math
+import time
+import weakref
+
+import keras
+import numpy as np
+
+TRACES = collections.Counter()  # compiled functions traced, by kind: tests count them
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+_ENGINES = weakref.WeakKeyDictionary()  # model -> {key: engine}
+
+
+class NonFiniteLoss(ValueError):
+    """A loss became NaN or infinite during training."""
+
+
+def needs_keras_fit(callbacks):
+    """Whether a callback overrides a batch-level hook (only Keras's ``fit`` calls them)."""
+    base = keras.callbacks.Callback
+    return any(getattr(type(c), hook) is not getattr(base, hook) for c in callbacks for hook in _BATCH_HOOKS)
+
+
+def split_validation(arrays, validation_split):
+    """(training rows, validation rows) of ``arrays``: the last ``validation_split`` of the
+    rows, unshuffled, as Keras's ``validation_split`` takes them."""
+    n = len(arrays[-1])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    return [_take(a, slice(0, split_at)) for a in arrays], [_take(a, slice(split_at, n)) for a in arrays]
+
+
+def _take(structure, rows):
+    if isinstance(structure, dict):
+        return {k: v[rows] for k, v in structure.items()}
+    return structure[rows]
+
+
+def train(
+    model,
+    x,
+    y,
+    weights,
+    *,
+    epochs,
+    initial_epoch=0,
+    batch_size,
+    shuffle=True,
+    rng,
+    validation=None,
+    validation_batch_size=None,
+    validation_freq=1,
+    callbacks=(),
+    verbose=0,
+    steps_per_call=64,
+    keras_fit=False,
+):
+    """Train ``model`` for epochs ``initial_epoch .. epochs - 1``; return the epoch logs.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Compiled.
+    x, y : dict of str to ndarray
+        Inputs and targets by name, one row per sample.
+    weights : ndarray of shape (n_samples,)
+        Weight of each row in every loss and metric.
+    rng : numpy.random.RandomState
+        Draws each epoch's order of the rows when ``shuffle``.
+    validation : tuple (x, y, weights), optional
+        Evaluated after the epochs ``validation_freq`` selects; logged with ``val_``.
+    callbacks : sequence of keras.callbacks.Callback
+        Called at train and epoch begin and end.
+    steps_per_call : int
+        Batches per call of the compiled function (JAX; TensorFlow runs a whole epoch).
+    keras_fit : bool
+        Run Keras's ``fit`` over the same batches instead (for batch-level callbacks).
+
+    Returns
+    -------
+    dict of str to list of float
+        Each logged loss and metric per epoch, as Keras's ``History`` records them.
+
+    Raises
+    ------
+    NonFiniteLoss
+        When a loss becomes NaN or infinite; training stops after that epoch.
+    """
+    n_rows = len(weights)
+    batches = _Batches(x, y, weights, batch_size, shuffle, rng)
+    if keras_fit:
+        return _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size,
+                          validation_freq, callbacks, verbose)
+    engine = _engine(model, x, y, batch_size, steps_per_call)
+    data = engine.prepare(x, y, weights)
+    if validation is not None:
+        val_engine = _engine(model, validation[0], validation[1], validation_batch_size or batch_size, steps_per_call)
+        val_data = val_engine.prepare(*validation)
+    callback_list = keras.callbacks.CallbackList(
+        list(callbacks), model=model, epochs=epochs, steps=math.ceil(n_rows / batch_size), verbose=verbose
+    )
+    history = {}
+    model.stop_training = False
+    callback_list.on_train_begin()
+    logs = None
+    for epoch in range(initial_epoch, epochs):
+        start = time.perf_counter()
+        callback_list.on_epoch_begin(epoch)
+        logs = engine.train_epoch(data, batches.order())
+        if validation is not None and _should_eval(epoch, validation_freq):
+            logs.update({f"val_{name}": value for name, value in val_engine.evaluate(val_data).items()})
+        callback_list.on_epoch_end(epoch, logs)
+        for name, value in logs.items():
+            history.setdefault(name, []).append(float(value))
+        if verbose:
+            _print_epoch(epoch, epochs, time.perf_counter() - start, logs)
+        check_finite(logs, epoch)
+        if model.stop_training:
+            break
+    model.optimizer.finalize_variable_values(model.trainable_weights)
+    callback_list.on_train_end(logs=logs)
+    return history
+
+
+def check_finite(logs, epoch):
+    """Raise `NonFiniteLoss` naming the losses of ``logs`` that are NaN or infinite."""
+    bad = [name for name, value in logs.items() if name.endswith("loss") and not np.isfinite(value)]
+    if bad:
+        raise NonFiniteLoss(
+            f"training diverged in epoch {epoch + 1}: {', '.join(f'{b} = {logs[b]}' for b in bad)}. "
+            "Likely causes: a learning rate too high (lower optimizer__learning_rate), unscaled inputs "
+            "(scale X, e.g. StandardScaler), or targets of very large or infinite values."
+        )
+
+
+def _should_eval(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return epoch + 1 in validation_freq
+
+
+def _print_epoch(epoch, epochs, seconds, logs):
+    values = " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
+    print(f"Epoch {epoch + 1}/{epochs} - {seconds:.2f}s - {values}", flush=True)
+
+
+class _Batches:
+    """The training rows, and each epoch's order of them."""
+
+    def __init__(self, x, y, weights, batch_size, shuffle, rng):
+        self.x, self.y, self.weights = x, y, weights
+        self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
+
+    def order(self):
+        n = len(self.weights)
+        return self.rng.permutation(n) if self.shuffle else np.arange(n)
+
+
+def _engine(model, x, y, batch_size, steps_per_call):
+    """The compiled functions of ``model`` for data shaped as ``x`` and ``y`` (cached)."""
+    backend = keras.backend.backend()
+    signature = tuple(
+        (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
+    )
+    key = (backend, batch_size, steps_per_call, signature)
+    engines = _ENGINES.setdefault(model, {})
+    if key not in engines:
+        _build_for_training(model, x, y)
+        engine_class = {"tensorflow": _TensorFlowEngine, "jax": _JaxEngine, "torch": _TorchEngine}[backend]
+        engines[key] = engine_class(model, batch_size, steps_per_call)
+    return engines[key]
+
+
+def _build_for_training(model, x, y):
+    """Create the optimizer's and the compiled metrics' variables, as ``fit`` does first."""
+    first = ({k: v[:1] for k, v in x.items()}, {k: v[:1] for k, v in y.items()}, np.ones(1, "float32"))
+    model._symbolic_build(data_batch=first)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
+
+
+class _TensorFlowEngine:
+    """One ``tf.function`` per epoch, looping over batches gathered in the given order."""
+
+    def __init__(self, model, batch_size, steps_per_call):
+        import tensorflow as tf
+
+        self.model, self.batch_size, self._tf = model, batch_size, tf
+        self._train = self._test = None
+
+    def prepare(self, x, y, weights):
+        tf = self._tf
+        data = tf.nest.map_structure(tf.convert_to_tensor, (x, y, weights.astype("float32")))
+        if self._train is None:  # any number of rows: one trace
+            spec = tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data)
+            signature = [spec, tf.TensorSpec((None,), tf.int32)]
+            self._train = tf.function(self._epoch_function(self.model.train_step, "train"), input_signature=signature)
+            self._test = tf.function(self._epoch_function(self.model.test_step, "test"), input_signature=signature)
+        return data
+
+    def _epoch_function(self, step, kind):
+        tf, model, batch_size = self._tf, self.model, self.batch_size
+
+        @tf.autograph.experimental.do_not_convert
+        def run(data, order):
+            TRACES[kind] += 1
+            for metric in model.metrics:
+                metric.reset_state()
+            n = tf.shape(order)[0]
+
+            def body(i):
+                rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
+                step(tf.nest.map_structure(lambda a: tf.gather(a, rows), data))
+                return (i + 1,)
+
+            tf.while_loop(lambda i: i * batch_size < n, body, (tf.constant(0),))
+            return model.get_metrics_result()
+
+        return run
+
+    def train_epoch(self, data, order):
+        return _floats(self._train(data, self._tf.constant(order, "int32")))
+
+    def evaluate(self, data):
+        return _floats(self._test(data, self._tf.range(self._tf.shape(data[2])[0])))
+
+
+class _JaxEngine:
+    """A jitted function runs up to ``steps_per_call`` batches of fixed shape (see the
+    module docstring for the padded last batch); the state lives outside the variables
+    during an epoch and is written back after it."""
+
+    def __init__(self, model, batch_size, steps_per_call):
+        import jax
+
+        self.model, self.batch_size, self.steps_per_call, self._jax = model, batch_size, steps_per_call, jax
+        self._train = jax.jit(self._chunk_function(self._train_step, "train"))
+        self._test = jax.jit(self._chunk_function(self._test_step, "test"))
+
+    def prepare(self, x, y, weights):
+        return x, y, weights.astype("float32")
+
+    def _chunk_function(self, step, kind):
+        jax = self._jax
+
+        def run(state, x, y, loss_weights, metric_weights, rows, n_steps):
+            TRACES[kind] += 1
+
+            def body(i, state):
+                batch = jax.tree_util.tree_map(lambda a: a[i], (x, y, loss_weights, metric_weights, rows))
+                return step(state, *batch)
+
+            return jax.lax.fori_loop(0, n_steps, body, state)
+
+        return run
+
+    def _train_step(self, state, x, y, loss_weights, metric_weights, rows):
+        model = self.model
+        trainable, non_trainable, metrics, optimizer = state
+        grad_fn = self._jax.value_and_grad(model.compute_loss_and_updates, has_aux=True)
+        (_, (loss, y_pred, non_trainable, after_loss)), grads = grad_fn(
+            trainable, non_trainable, metrics, x, y, loss_weights, training=True, optimizer_variables=optimizer
+        )
+        trainable, optimizer = model.optimizer.stateless_apply(optimizer, grads, trainable)
+        metrics = self._update_metrics(metrics, after_loss, loss, x, y, y_pred, metric_weights, rows)
+        return [trainable, non_trainable, metrics, optimizer]
+
+    def _test_step(self, state, x, y, loss_weights, metric_weights, rows):
+        trainable, non_trainable, metrics = state
+        _, (loss, y_pred, _, after_loss) = self.model.compute_loss_and_updates(
+            trainable, non_trainable, metrics, x, y, loss_weights, training=False
+        )
+        return [trainable, non_trainable, self._update_metrics(metrics, after_loss, loss, x, y, y_pred,
+                                                               metric_weights, rows)]
+
+    def _update_metrics(self, before, after_loss, loss, x, y, y_pred, metric_weights, rows):
+        """Metric variables after a batch of ``rows`` real rows: the per-head loss trackers
+        (updated in the loss, weighted by the padded batch) re-weighted by the real rows,
+        the total loss tracker weighted and the compiled metrics updated as in Keras."""
+        import jax.numpy as jnp
+
+        model, fraction = self.model, rows / self.batch_size
+        metrics = [
+            jnp.where(rows == self.batch_size, a, b + ((a - b) * fraction).astype(a.dtype))
+            for b, a in zip(before, after_loss)
+        ]
+        variables = model.metrics_variables
+        with keras.StatelessScope(state_mapping=list(zip(variables, metrics))) as scope:
+            model._loss_tracker.update_state(loss, sample_weight=rows)
+            compiled = model._compile_metrics
+            if compiled is not None:
+                # as CompileMetrics.update_state, with padded rows weighing 0 in the unweighted metrics too
+                real = (jnp.arange(self.batch_size) < rows).astype("float32")
+                y, y_pred = compiled._flatten_y(y), compiled._flatten_y(y_pred)
+                for group, weights in ((compiled._flat_metrics, real), (compiled._flat_weighted_metrics, metric_weights)):
+                    for metric, truth, predicted in zip(group, y, y_pred):
+                        if metric:
+                            metric.update_state(truth, predicted, sample_weight=weights)
+        updated = [scope.get_current_value(v) for v in variables]
+        return [value if new is None else new for new, value in zip(updated, metrics)]
+
+    def _chunks(self, data, order):
+        """Arguments of each call: ``steps_per_call`` batches of ``batch_size`` rows,
+        the last real batch padded (rows weigh 0) and the calls after it empty."""
+        x, y, weights = data
+        size, per_call = self.batch_size, self.batch_size * self.steps_per_call
+        for start in range(0, len(order), per_call):
+            rows = order[start : start + per_call]
+            n = len(rows)
+            taken = np.zeros(per_call, dtype=np.int64)
+            taken[:n] = rows
+            real = np.clip(n - np.arange(self.steps_per_call) * size, 0, size)
+            metric_weights = np.zeros(per_call, "float32")
+            metric_weights[:n] = weights[rows]
+            scale = np.repeat(size / np.maximum(real, 1), size).astype("float32")
+            shaped = lambda a: a.reshape(self.steps_per_call, size, *a.shape[1:])  # noqa: E731
+            yield (
+                {k: shaped(v[taken]) for k, v in x.items()},
+                {k: shaped(v[taken]) for k, v in y.items()},
+                shaped(metric_weights * scale),
+                shaped(metric_weights),
+                real.astype("int32"),
+                np.int32(math.ceil(n / size)),
+            )
+
+    def _run(self, function, data, order, training):
+        model = self.model
+        model.reset_metrics()
+        groups = [model.trainable_variables, model.non_trainable_variables, model.metrics_variables]
+        if training:
+            groups.append(model.optimizer.variables)
+        state = [[v.value for v in group] for group in groups]
+        for chunk in self._chunks(data, order):
+            state = function(state, *chunk)
+        for group, values in zip(groups, state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+        return _floats(model.get_metrics_result())
+
+    def train_epoch(self, data, order):
+        return self._run(self._train, data, order, training=True)
+
+    def evaluate(self, data):
+        return self._run(self._test, data, np.arange(len(data[2])), training=False)
+
+
+class _TorchEngine:
+    """A Python loop calling the train step on each batch (PyTorch compiles nothing)."""
+
+    def __init__(self, model, batch_size, steps_per_call):
+        self.model, self.batch_size = model, batch_size
+
+    def prepare(self, x, y, weights):
+        return keras.tree.map_structure(keras.ops.convert_to_tensor, (x, y, weights.astype("float32")))
+
+    def _run(self, step, data, order):
+        import torch
+
+        model = self.model
+        model.reset_metrics()
+        order = torch.as_tensor(order, device=data[2].device)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            step(keras.tree.map_structure(lambda a: a[rows], data))
+        return _floats(model.get_metrics_result())
+
+    def train_epoch(self, data, order):
+        self.model.train()
+        return self._run(self.model.train_step, data, order)
+
+    def evaluate(self, data):
+        import torch
+
+        self.model.eval()
+        with torch.no_grad():
+            return self._run(self.model.test_step, data, np.arange(len(data[2])))
+
+
+def _floats(logs):
+    return {name: float(value) for name, value in logs.items()}
+
+
+def _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size, validation_freq,
+               callbacks, verbose):
+    """Keras's ``fit`` over the same batches, in the same order, as the loop."""
+    history = model.fit(
+        _BatchSequence(batches),
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        validation_data=validation,
+        validation_batch_size=validation_batch_size or batches.batch_size,
+        validation_freq=validation_freq,
+        callbacks=[*callbacks, _CheckFinite()],
+        verbose=2 if verbose else 0,
+        shuffle=False,
+    )
+    return {name: [float(v) for v in values] for name, values in history.history.items()}
+
+
+class _BatchSequence(keras.utils.PyDataset):
+    def __init__(self, batches):
+        super().__init__()
+        self.batches, self._order = batches, batches.order()
+
+    def __len__(self):
+        return math.ceil(len(self._order) / self.batches.batch_size)
+
+    def __getitem__(self, i):
+        size, b = self.batches.batch_size, self.batches
+        rows = self._order[i * size : (i + 1) * size]
+        return _take(b.x, rows), _take(b.y, rows), b.weights[rows]
+
+    def on_epoch_end(self):
+        self._order = self.batches.order()
+
+
+class _CheckFinite(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        check_finite(logs or {}, epoch)
