@@ -13,10 +13,8 @@ scikeras 0.13 predates scikit-learn 1.6; what it gets wrong there is fixed here:
 - it accepts any misspelled keyword argument silently; here it is an error with a suggestion.
 """
 
-import contextlib
 import functools
 import inspect
-import random
 import weakref
 
 import keras
@@ -32,31 +30,13 @@ from ._branches import resolve_branches
 from ._forward import numpy_forward
 from ._inputs import check_features, resolve_inputs, split_inputs
 from ._messages import is_positive_int, quoted, suggest
-from ._model import build_model, compile_model, member_name, resolve_aux_heads
-from ._pool import POOL
+from ._model import build_model, compile_model, member_name, resolve_aux_heads, seeded_defaults
+from ._pool import POOL, Lease
+from ._training import needs_keras_fit, split_validation, train
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
 ENSEMBLE_LOSSES = ("members", "mean")
 AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
-_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
-
-
-def _has_batch_hooks(callback):
-    """Whether a Keras callback overrides a batch-level hook of fit."""
-    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook) for hook in _BATCH_HOOKS)
-
-
-class _SeedAtTrainBegin(keras.callbacks.Callback):
-    """Seeds Python, NumPy and the backend (shuffling, dropout) once Keras has built the
-    model for training, so a reused network sees the same batches as a new one: building
-    a new one draws random numbers of its own first (JAX: a shuffle, PyTorch: its generator)."""
-
-    def __init__(self, seed):
-        super().__init__()
-        self.seed = seed
-
-    def on_train_begin(self, logs=None):
-        keras.utils.set_random_seed(self.seed)
 
 
 class MultiHeadBase(BaseWrapper):
@@ -180,35 +160,54 @@ class MultiHeadBase(BaseWrapper):
         """
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
+    @property
+    def model_(self):
+        """The fitted Keras model. Once handed out it is the user's: no other fit reuses it."""
+        lease = vars(self).get("_lease")
+        if lease is None:
+            raise AttributeError(f"{type(self).__name__} has no attribute 'model_' (it is not fitted).")
+        lease.exposed = True
+        return lease.model
+
+    @property
+    def _network(self):
+        """``model_`` for the estimator's own use (not handed out)."""
+        return self._lease.model
+
+    @property
+    def initialized_(self):
+        return "_lease" in vars(self)
+
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         state = dict(vars(self))
+        lease = state.get("_lease")
+        saved = None if lease is None else _variables(lease.model)
         try:
             self._fit_checked(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
         except BaseException:
-            # a failed fit leaves the estimator as it was
-            taken = vars(self).get("model_")
+            # a failed fit leaves the estimator as it was; a network it took is dropped
             vars(self).clear()
             vars(self).update(state)
-            if taken is not None and taken is not state.get("model_"):
-                POOL.release(taken)
+            if lease is not None:
+                _assign(lease.model, saved)
             raise
-        self._own_model(previous=state.get("model_"))
+        self._keep_lease(previous=lease)
 
-    def _own_model(self, previous):
-        """Give a replaced network back to the pool, and this one when self is collected."""
-        if self.model_ is previous:
+    def _keep_lease(self, previous):
+        """End a replaced lease (its network back to the pool), and this one when self is collected."""
+        if self._lease is previous:
             return
-        finalizer = vars(self).pop("_model_finalizer", None)
+        finalizer = vars(self).pop("_lease_finalizer", None)
         if finalizer is not None:
             finalizer.detach()
         if previous is not None:
-            POOL.release(previous)
-        self._model_finalizer = weakref.finalize(self, POOL.release, self.model_)
-        self._model_finalizer.atexit = False
+            previous.end()
+        self._lease_finalizer = weakref.finalize(self, self._lease.end)
+        self._lease_finalizer.atexit = False
 
     def _fit_checked(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         self._check_routed_params()
-        cold = not ((self.warm_start or warm_start) and hasattr(self, "model_"))
+        cold = not ((self.warm_start or warm_start) and self.initialized_)
         X = check_features(self, X, reset=cold)
         columns = self._split_targets(y, reset=cold)
         n_rows = len(next(iter(columns.values())))
@@ -223,9 +222,17 @@ class MultiHeadBase(BaseWrapper):
             self.heads_ = self._fit_heads(columns)
             self.aux_heads_ = self._resolve_aux_heads()
             self.history_ = {}
-            self.model_ = POOL.acquire(self._build_keras_model())
+            self._lease = self._new_lease(self._build_keras_model())
         targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
-        self._fit_keras_model(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+        self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+
+    def _new_lease(self, fresh):
+        """The network to train from ``fresh``'s initial state: this estimator's own when
+        nobody else holds it, else one from the pool, else ``fresh``."""
+        lease = vars(self).get("_lease")
+        own = None if lease is None or lease.exposed else lease.model
+        network = POOL.acquire(fresh, own=own)
+        return lease if network is own else Lease(network)
 
     def _fit_architecture(self):
         """Check the inputs, branches, custom trunk and ensemble size; set
@@ -273,7 +280,7 @@ class MultiHeadBase(BaseWrapper):
 
     def _build_keras_model(self):
         trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
-        with self._seeded():
+        with seeded_defaults(self._seed):
             model = build_model(
                 self.input_columns_,
                 self.heads_,
@@ -303,8 +310,7 @@ class MultiHeadBase(BaseWrapper):
         value = self.steps_per_execution
         torch = keras.backend.backend() == "torch"
         if isinstance(value, str) and value == "auto":
-            batch_hooks = any(_has_batch_hooks(callback) for callback in self._fit_callbacks)
-            return 1 if torch or batch_hooks else AUTO_STEPS_PER_EXECUTION
+            return 1 if torch or needs_keras_fit(self._fit_callbacks) else AUTO_STEPS_PER_EXECUTION
         if not is_positive_int(value):
             raise ValueError(f"steps_per_execution must be 'auto' or an int >= 1; got {value!r}.")
         if torch and value > 1:
@@ -320,47 +326,71 @@ class MultiHeadBase(BaseWrapper):
         return {}
 
     def _optimizer(self):
-        optimizer = try_to_convert_strings_to_classes(self.optimizer, get_optimizer_class)
+        """A new optimizer for each fit; an instance given is rebuilt from its config."""
+        optimizer = self.optimizer
         routed = route_params(self.get_params(deep=False), "optimizer", pass_filter=set(), strict=True)
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            return type(optimizer).from_config({**optimizer.get_config(), **routed})
+        optimizer = try_to_convert_strings_to_classes(optimizer, get_optimizer_class)
         return unflatten_params(items=optimizer, params=routed)
 
-    @contextlib.contextmanager
-    def _seeded(self):
-        """Seed Keras (shuffling, unseeded layers) without disturbing the user's global RNGs."""
-        seed = self._seed
-        if seed is None:
-            yield
-            return
-        python_state, numpy_state = random.getstate(), np.random.get_state()
-        keras.utils.set_random_seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(python_state)
-            np.random.set_state(numpy_state)
-
-    def _fit_keras_model(self, X, y, sample_weight, epochs, initial_epoch, **kwargs):
-        fit_args = route_params(self.get_params(deep=False), destination="fit", pass_filter=self._fit_kwargs)
-        fit_args = {k: v for k, v in fit_args.items() if not k.startswith("callbacks")}
-        callbacks = list(self._fit_callbacks)
-        if self._seed is not None:
-            callbacks.append(_SeedAtTrainBegin(self._seed))
-        fit_args.update(
-            batch_size=self._batch_size(X.shape[0]),
+    def _train(self, X, targets, sample_weight, epochs, initial_epoch, **kwargs):
+        """Train the network (see `_training`); extend ``history_``; refresh the numpy forward."""
+        settings = route_params(self.get_params(deep=False), destination="fit", pass_filter=self._fit_kwargs)
+        settings = {k: v for k, v in settings.items() if not k.startswith("callbacks") and k != "epochs"}
+        settings.update(kwargs)
+        callbacks = [*self._fit_callbacks, *(settings.pop("callbacks", None) or [])]
+        validation_data = settings.pop("validation_data", None)
+        validation_split = settings.pop("validation_split", 0.0)
+        unknown = set(settings) - {"verbose", "shuffle", "validation_batch_size", "validation_freq"}
+        if unknown:
+            raise TypeError(f"fit got unexpected keyword arguments {quoted(sorted(unknown))}.")
+        x, y = self._model_inputs(X), self._network_targets(targets)
+        weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
+        validation = None
+        if validation_data is not None:
+            validation = self._validation_arrays(*validation_data)
+        elif validation_split:
+            (x, y, weights), validation = split_validation((x, y, weights), validation_split)
+        seed = None if self._seed is None else [self._seed, initial_epoch]
+        history = train(
+            self._network,
+            x,
+            y,
+            weights,
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
-            sample_weight=sample_weight,
+            batch_size=self._batch_size(len(weights)),
+            shuffle=settings.get("shuffle", True),
+            rng=np.random.RandomState(seed),
+            validation=validation,
+            validation_batch_size=settings.get("validation_batch_size"),
+            validation_freq=settings.get("validation_freq", 1),
             callbacks=callbacks,
+            verbose=settings.get("verbose", 0),
+            steps_per_call=self._network.steps_per_execution,
+            keras_fit=self.run_eagerly or needs_keras_fit(callbacks),
         )
-        fit_args.update(kwargs)
-        y = {**y, **{aux.name: y[aux.target] for aux in self.aux_heads_}}
+        self._numpy_forward = numpy_forward(self._network)  # with the trained weights
+        for key, values in history.items():
+            self.history_.setdefault(key, []).extend(values)
+
+    def _network_targets(self, targets):
+        """Encoded targets by network output: heads, auxiliary heads and ensemble members."""
+        y = {**targets, **{aux.name: targets[aux.target] for aux in self.aux_heads_}}
         if self.ensemble_size > 1:  # each member's outputs train on the same targets
             y.update({member_name(i, name): y[name] for name in list(y) for i in range(self.ensemble_size)})
-        with self._seeded():
-            history = self.model_.fit(self._model_inputs(X), y, **fit_args)
-        self._numpy_forward = numpy_forward(self.model_)  # with the trained weights
-        for key, values in history.history.items():
-            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        return y
+
+    def _validation_arrays(self, X, y, sample_weight=None):
+        """``validation_data=(X, y[, sample_weight])`` as the network reads it."""
+        X = check_features(self, X, reset=False)
+        columns = self._split_targets(y, reset=False)
+        targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
+        weights = np.ones(X.shape[0], "float32")
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype="float32")
+        return self._model_inputs(X), self._network_targets(targets), weights
 
     def _batch_size(self, n_samples):
         batch_size = getattr(self, "fit__batch_size", self.batch_size)
@@ -381,7 +411,7 @@ class MultiHeadBase(BaseWrapper):
         return check_features(self, X, reset=False, dtype=(np.float64, np.float32))
 
     def _check_fitted(self):
-        if not hasattr(self, "model_"):
+        if not self.initialized_:
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' before using this estimator."
             )
@@ -391,7 +421,7 @@ class MultiHeadBase(BaseWrapper):
         inputs = self._model_inputs(X)
         if self._numpy_forward is not None:
             return self._numpy_forward(inputs)
-        return _keras_forward(self.model_, inputs)
+        return _keras_forward(self._network, inputs)
 
     def _member_outputs(self, X):
         """``{head: array of shape (ensemble_size, n_samples, ...)}``: each member's output."""
@@ -423,7 +453,7 @@ class MultiHeadBase(BaseWrapper):
     def summary(self, **kwargs):
         """Print the Keras model's layers (``keras.Model.summary``; kwargs go to it)."""
         self._check_fitted()
-        return self.model_.summary(**kwargs)
+        return self._network.summary(**kwargs)
 
     def plot_model(self, path, **kwargs):
         """Draw the Keras model to ``path`` (``keras.utils.plot_model``; kwargs go to it).
@@ -447,19 +477,25 @@ class MultiHeadBase(BaseWrapper):
                 f"`conda install graphviz`). ({type(error).__name__}: {error})"
             ) from error
         kwargs.setdefault("show_shapes", True)
-        return keras.utils.plot_model(self.model_, to_file=str(path), **kwargs)
+        return keras.utils.plot_model(self._network, to_file=str(path), **kwargs)
 
     # -- persistence ---------------------------------------------------------------------------
     def __getstate__(self):
         # callbacks are rebuilt at each fit, the numpy forward pass when unpickled; a copy
-        # owns its own network, which does not go back to the pool
-        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_model_finalizer")
-        return {k: v for k, v in vars(self).items() if k not in skip}
+        # owns its own network, which never goes to the pool
+        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_lease_finalizer", "_lease")
+        state = {k: v for k, v in vars(self).items() if k not in skip}
+        if self.initialized_:
+            state["model_"] = self._network
+        return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        network = state.pop("model_", None)
         vars(self).update(state)
-        if "model_" in state:
-            self._numpy_forward = numpy_forward(self.model_)
+        if network is not None:
+            self._lease = Lease(network, exposed=True)
+            self._numpy_forward = numpy_forward(network)
 
     def __repr__(self, N_CHAR_MAX=700):
         return super(BaseWrapper, self).__repr__(N_CHAR_MAX)
@@ -468,6 +504,16 @@ class MultiHeadBase(BaseWrapper):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+def _variables(model):
+    """Copies of the values of ``model``'s and its optimizer's variables."""
+    return [keras.ops.convert_to_numpy(v.value).copy() for v in [*model.variables, *model.optimizer.variables]]
+
+
+def _assign(model, values):
+    for variable, value in zip([*model.variables, *model.optimizer.variables], values):
+        variable.assign(value)
 
 
 def _keras_forward(model, inputs):

@@ -1,7 +1,9 @@
 """Model: the Keras functional graph, inputs -> branches -> trunk -> one named output per head
 (and auxiliary outputs; members averaged in an ensemble)."""
 
+import contextlib
 import numbers
+import random
 from typing import NamedTuple
 
 import keras
@@ -26,6 +28,24 @@ def layer_rates(dropout, hidden_layer_sizes):
     if not all(0.0 <= r < 1.0 for r in rates):
         raise ValueError(f"dropout rates must be in [0, 1); got {dropout!r}.")
     return rates
+
+
+@contextlib.contextmanager
+def seeded_defaults(seed):
+    """Layers built meanwhile without a seed (a custom trunk's, a callable branch's) draw
+    their seeds from ``random.Random(seed)`` instead of Python's global generator, which
+    stays untouched. None: unchanged."""
+    from keras.src.random import seed_generator  # Keras draws default seeds from its `python_random`
+
+    if seed is None:
+        yield
+        return
+    global_random = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = global_random
 
 
 class Seeds:

@@ -206,7 +206,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         return weights
 
     # -- training --------------------------------------------------------------------------
-    def _fit_keras_model(self, X, y, sample_weight, **kwargs):
+    def _train(self, X, y, sample_weight, **kwargs):
         if self._single_label and self.class_weight is not None:
             labels = self.classes_[y[HEAD].argmax(axis=1)]
             by_class = compute_sample_weight(self.class_weight, labels).astype("float32")
@@ -215,13 +215,13 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         if self._single_label:
             thresholds = np.full(len(self.classes_), np.nan)  # predict takes the most probable class
         if not isinstance(thresholds, str):
-            super()._fit_keras_model(X, y, sample_weight, **kwargs)
+            super()._train(X, y, sample_weight, **kwargs)
             self.thresholds_ = thresholds
             return
         indicator = y[HEAD]
         train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
         weights = None if sample_weight is None else sample_weight[train]
-        super()._fit_keras_model(X[train], {HEAD: indicator[train]}, weights, **kwargs)
+        super()._train(X[train], {HEAD: indicator[train]}, weights, **kwargs)
         proba = self._probabilities(self._forward(X[held]))
         self.thresholds_ = best_f1_thresholds(indicator[held], proba)
 

@@ -6,8 +6,9 @@ A grid search fits the same architecture again and again, so a fit takes an idle
 model of the same architecture and compile settings from this pool, loads into it the
 variables of the freshly built model (initial weights, dropout seeds) and of a fresh
 optimizer, and trains it with the train step it already has. Training is therefore the
-same as on the fresh model. A model goes back to the pool when the estimator owning it is
-refitted from scratch or garbage-collected.
+same as on the fresh model. A refit reuses the estimator's own model. A model goes back
+to the pool when the estimator owning it is refitted with another model or
+garbage-collected, never when a user may hold it (see `Lease`) and never after a failed fit.
 """
 
 import json
@@ -34,6 +35,29 @@ def _without_seeds(config):
     return config
 
 
+def load_state(model, fresh):
+    """``model`` with ``fresh``'s variables (weights, seeds) and a fresh optimizer state."""
+    for target, source in zip(model.variables, fresh.variables):
+        target.assign(source)
+    fresh.optimizer.build(fresh.trainable_variables)
+    for target, source in zip(model.optimizer.variables, fresh.optimizer.variables):
+        target.assign(source)
+    return model
+
+
+class Lease:
+    """A model held by one estimator. When the lease ends (the estimator is refitted with
+    another model or collected) the model goes back to the pool, unless a user may hold it:
+    `exposed` is set whenever the model is handed out (``model_``, ``label_model``)."""
+
+    def __init__(self, model, exposed=False):
+        self.model, self.exposed = model, exposed
+
+    def end(self):
+        if not self.exposed:
+            POOL.release(self.model)
+
+
 class ModelPool:
     """Idle compiled models by architecture; see the module docstring."""
 
@@ -43,24 +67,20 @@ class ModelPool:
         self._returned = []  # released, not yet sorted by key
         self._lock = threading.Lock()
 
-    def acquire(self, fresh):
-        """A compiled model with ``fresh``'s architecture and initial state: an idle one
-        loaded with ``fresh``'s state, or ``fresh`` itself."""
+    def acquire(self, fresh, own=None):
+        """A compiled model with ``fresh``'s architecture and initial state: ``own`` (the
+        caller's previous model, when of the same architecture), an idle one, or ``fresh``
+        itself; a reused model is loaded with ``fresh``'s state."""
         self._sort_returned()
         key = _key(fresh)
+        if own is not None and _key(own) == key:
+            return load_state(own, fresh)
         with self._lock:
             models = self._idle.get(key)
             model = models.pop() if models else None
             if models == []:
                 del self._idle[key]
-        if model is None:
-            return fresh
-        for target, source in zip(model.variables, fresh.variables):
-            target.assign(source)
-        fresh.optimizer.build(fresh.trainable_variables)
-        for target, source in zip(model.optimizer.variables, fresh.optimizer.variables):
-            target.assign(source)
-        return model
+        return fresh if model is None else load_state(model, fresh)
 
     def release(self, model):
         """Take back a model nobody trains or predicts with any more.

@@ -27,6 +27,7 @@ over the same batches in the same order, so training is the same.
 import collections
 import math
 import time
+import warnings
 import weakref
 
 import keras
@@ -118,6 +119,7 @@ def train(
                           validation_freq, callbacks, verbose)
     engine = _engine(model, x, y, batch_size, steps_per_call)
     data = engine.prepare(x, y, weights)
+    val_engine = val_data = None
     if validation is not None:
         val_engine = _engine(model, validation[0], validation[1], validation_batch_size or batch_size, steps_per_call)
         val_data = val_engine.prepare(*validation)
@@ -128,34 +130,59 @@ def train(
     model.stop_training = False
     callback_list.on_train_begin()
     logs = None
-    for epoch in range(initial_epoch, epochs):
-        start = time.perf_counter()
-        callback_list.on_epoch_begin(epoch)
-        logs = engine.train_epoch(data, batches.order())
-        if validation is not None and _should_eval(epoch, validation_freq):
-            logs.update({f"val_{name}": value for name, value in val_engine.evaluate(val_data).items()})
-        callback_list.on_epoch_end(epoch, logs)
-        for name, value in logs.items():
-            history.setdefault(name, []).append(float(value))
-        if verbose:
-            _print_epoch(epoch, epochs, time.perf_counter() - start, logs)
-        check_finite(logs, epoch)
-        if model.stop_training:
-            break
+    try:
+        for epoch in range(initial_epoch, epochs):
+            logs = _epoch(model, engine, data, batches, epoch, epochs, validation, val_engine, val_data,
+                          validation_freq, callback_list, verbose, history)
+            if model.stop_training:
+                break
+    except KeyboardInterrupt:
+        warnings.warn(
+            f"training interrupted in epoch {epoch + 1} of {epochs}; the network keeps the weights it had "
+            "then, and history_ the epochs that finished.",
+            UserWarning,
+            stacklevel=2,
+        )
     model.optimizer.finalize_variable_values(model.trainable_weights)
     callback_list.on_train_end(logs=logs)
     return history
+
+
+def _epoch(model, engine, data, batches, epoch, epochs, validation, val_engine, val_data, validation_freq,
+           callback_list, verbose, history):
+    """Train one epoch, validate, call the callbacks, record and check the logs."""
+    start = time.perf_counter()
+    callback_list.on_epoch_begin(epoch)
+    try:
+        logs = engine.train_epoch(data, batches.order())
+    except RuntimeError as error:  # PyTorch's losses refuse NaN predictions
+        if all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in model.trainable_variables):
+            raise
+        raise NonFiniteLoss(_diverged(epoch, f"the weights became NaN or infinite ({error})")) from error
+    if validation is not None and _should_eval(epoch, validation_freq):
+        logs.update({f"val_{name}": value for name, value in val_engine.evaluate(val_data).items()})
+    callback_list.on_epoch_end(epoch, logs)
+    for name, value in logs.items():
+        history.setdefault(name, []).append(float(value))
+    if verbose:
+        _print_epoch(epoch, epochs, time.perf_counter() - start, logs)
+    check_finite(logs, epoch)
+    return logs
 
 
 def check_finite(logs, epoch):
     """Raise `NonFiniteLoss` naming the losses of ``logs`` that are NaN or infinite."""
     bad = [name for name, value in logs.items() if name.endswith("loss") and not np.isfinite(value)]
     if bad:
-        raise NonFiniteLoss(
-            f"training diverged in epoch {epoch + 1}: {', '.join(f'{b} = {logs[b]}' for b in bad)}. "
-            "Likely causes: a learning rate too high (lower optimizer__learning_rate), unscaled inputs "
-            "(scale X, e.g. StandardScaler), or targets of very large or infinite values."
-        )
+        raise NonFiniteLoss(_diverged(epoch, ", ".join(f"{b} = {logs[b]}" for b in bad)))
+
+
+def _diverged(epoch, what):
+    return (
+        f"training diverged in epoch {epoch + 1}: {what}. Likely causes: a learning rate too high "
+        "(lower optimizer__learning_rate), unscaled inputs (scale X, e.g. with StandardScaler), or "
+        "targets of very large values."
+    )
 
 
 def _should_eval(epoch, validation_freq):

@@ -5,10 +5,12 @@ import pickle
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from skmultihead import MultiLabelNN, MultiOutputNNClassifier
 from skmultihead._pool import POOL, ModelPool
+from skmultihead._training import TRACES
 from skmultihead.datasets import make_social_media, make_tagged_items
 
 QUICK = dict(hidden_layer_sizes=(16,), dropout=0.1, epochs=3, random_state=0)
@@ -16,6 +18,7 @@ QUICK = dict(hidden_layer_sizes=(16,), dropout=0.1, epochs=3, random_state=0)
 
 @pytest.fixture
 def data():
+    gc.collect()
     POOL.clear()
     yield make_social_media(300, random_state=0)
     POOL.clear()
@@ -25,35 +28,92 @@ def test_a_reused_network_trains_exactly_as_a_new_one(data):
     X, Y = data
     first = MultiOutputNNClassifier(**QUICK).fit(X, Y)
     expected = first.predict_head_proba(X)["income"]
-    network = first.model_
+    network = first._network
     del first
     gc.collect()
     assert len(POOL) == 1
     second = MultiOutputNNClassifier(**QUICK).fit(X, Y)
-    assert second.model_ is network and len(POOL) == 0
+    assert second._network is network and len(POOL) == 0
     np.testing.assert_array_equal(second.predict_head_proba(X)["income"], expected)
     # another seed on the same network: other initial weights, as a new network would have
     other = MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)
     assert not np.allclose(other.predict_head_proba(X)["income"], expected)
 
 
-def test_refitting_gives_the_old_network_back(data):
+def test_refitting_reuses_the_estimators_own_network_without_a_new_trace(data):
     X, Y = data
     est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
-    old = est.model_
+    first, network, traces = est.predict_head_proba(X)["income"], est._network, sum(TRACES.values())
     est.fit(X, Y)
-    assert est.model_ is not old and len(POOL) == 1
-    est.fit(X, Y)  # takes the old one, gives the last one back
-    assert est.model_ is old and len(POOL) == 1
+    assert est._network is network and sum(TRACES.values()) == traces and len(POOL) == 0
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], first, atol=1e-6)  # same seed, same fit
+
+
+def test_a_network_handed_out_is_never_reused(data):
+    X, Y = data
+    a = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    held, proba = a.model_, a.predict_head_proba(X)["income"]
+    weights = [w.copy() for w in held.get_weights()]
+    a.fit(X, Y)  # a refit no longer trains what the user holds
+    assert a.model_ is not held
+    del a
+    gc.collect()
+    b = MultiOutputNNClassifier(**dict(QUICK, random_state=3)).fit(X, Y)
+    assert b._network is not held
+    for before, after in zip(weights, held.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    outputs = held({"features": X.to_numpy("float32")})
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(outputs["income"]), proba, atol=1e-5)
+
+
+def test_a_label_model_keeps_its_network_out_of_the_pool(data):
+    Xm, Ym = make_tagged_items(200, n_features=8, n_labels=3, n_informative=3, random_state=0)
+    est = MultiLabelNN(**QUICK).fit(Xm, Ym)
+    label = est.label_model(est.classes_[0])
+    del est
+    gc.collect()
+    assert len(POOL) == 0
+    assert label is not None
+
+
+def test_an_unchanged_fitted_estimator_keeps_its_weights_when_another_fits(data):
+    X, Y = data
+    a = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    expected = a.predict(X)
+    MultiOutputNNClassifier(**dict(QUICK, random_state=5)).fit(X, Y)
+    pd.testing.assert_frame_equal(a.predict(X), expected)
 
 
 def test_a_failed_fit_keeps_its_network_and_leaks_none(data):
     X, Y = data
     est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
-    network = est.model_
+    network, expected = est._network, est.predict(X)
     with pytest.raises(ValueError, match="loss_weights names head 'agee'"):
         est.set_params(loss_weights={"agee": 1.0}).fit(X, Y)
-    assert est.model_ is network and len(POOL) == 0
+    assert est._network is network and len(POOL) == 0
+    with pytest.raises(ValueError, match="training diverged"):  # fails while training its own network
+        est.set_params(loss_weights=None, optimizer__learning_rate=1e30).fit(X * 1e20, Y)
+    assert est._network is network and len(POOL) == 0
+    pd.testing.assert_frame_equal(est.predict(X), expected)
+    fresh = MultiOutputNNClassifier(**dict(QUICK, hidden_layer_sizes=(7,), optimizer__learning_rate=1e30))
+    with pytest.raises(ValueError, match="training diverged"):
+        fresh.fit(X * 1e20, Y)
+    gc.collect()
+    assert len(POOL) == 0 and not hasattr(fresh, "model_")
+
+
+def test_an_optimizer_instance_is_rebuilt_for_every_fit(data):
+    X, Y = data
+    optimizer = keras.optimizers.Adam(learning_rate=0.01)
+    est = MultiOutputNNClassifier(**dict(QUICK, optimizer=optimizer)).fit(X, Y)
+    first = est.predict_head_proba(X)["income"]
+    est.fit(X, Y)
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], first, atol=1e-6)
+    assert est._network.optimizer is not optimizer and not optimizer.built
+    del est
+    gc.collect()
+    other = MultiOutputNNClassifier(**QUICK).fit(X, Y)  # the pool still works
+    assert other.score(X, Y) > 0
 
 
 def test_other_architectures_and_loss_settings_do_not_share(data):
@@ -67,7 +127,7 @@ def test_other_architectures_and_loss_settings_do_not_share(data):
     one_step = MultiLabelNN(steps_per_execution=1, **QUICK).fit(Xm, Ym)
     # "auto" is 1 under PyTorch only: elsewhere the idle network runs other steps per call
     assert len(POOL) == (0 if keras.backend.backend() == "torch" else 1)
-    assert balanced.model_ is not wider.model_ and one_step.model_.steps_per_execution == 1
+    assert balanced._network is not wider._network and one_step._network.steps_per_execution == 1
 
 
 def test_pickled_copies_own_their_network(data):
@@ -83,7 +143,7 @@ def test_pickled_copies_own_their_network(data):
 def test_the_pool_keeps_a_bounded_number_of_idle_networks(data):
     X, Y = data
     pool = ModelPool(max_idle=2)
-    networks = [MultiOutputNNClassifier(**dict(QUICK, hidden_layer_sizes=(n,))).fit(X, Y).model_ for n in (4, 5, 6)]
+    networks = [MultiOutputNNClassifier(**dict(QUICK, hidden_layer_sizes=(n,))).fit(X, Y)._network for n in (4, 5, 6)]
     for network in networks:
         pool.release(network)
     assert len(pool) == 2

@@ -1,0 +1,195 @@
+"""The training loop: the same training as Keras's fit, without retracing, with callbacks,
+non-finite losses as errors and no global random state touched."""
+
+import random
+import threading
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import cross_val_score
+
+from skmultihead import MultiLabelNN, MultiOutputNNClassifier
+from skmultihead._training import TRACES
+from skmultihead.datasets import make_social_media, make_tagged_items
+
+QUICK = dict(hidden_layer_sizes=(16,), batch_size=32, epochs=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_social_media(300, random_state=0)
+
+
+def _weights(estimator):
+    return [keras.ops.convert_to_numpy(v.value) for v in estimator._network.trainable_variables]
+
+
+class CountBatches(keras.callbacks.Callback):
+    """Overrides a batch-level hook: the fit then runs through Keras's fit."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+@pytest.mark.parametrize("estimator", ["multioutput", "multilabel"])
+def test_one_epoch_of_the_loop_equals_one_epoch_of_keras_fit(data, estimator):
+    if estimator == "multioutput":
+        X, Y = data
+        make = lambda **kw: MultiOutputNNClassifier(**dict(QUICK, shuffle=False, **kw))  # noqa: E731
+    else:
+        X, Y = make_tagged_items(300, n_features=8, n_labels=4, n_informative=3, random_state=0)
+        make = lambda **kw: MultiLabelNN(**dict(QUICK, shuffle=False, head_layout="separate", **kw))  # noqa: E731
+    weights = np.random.RandomState(1).uniform(0.2, 2.0, len(X))  # 300 rows: a last batch of 12
+    loop = make(epochs=1).fit(X, Y, sample_weight=weights)
+    keras_side = make(epochs=0).fit(X, Y)  # the same initial weights, untrained
+    network = keras_side._network
+    columns = keras_side._split_targets(Y, reset=False)
+    targets = keras_side._network_targets({n: h.encode(columns[n]) for n, h in keras_side.heads_.items()})
+    history = network.fit(
+        keras_side._model_inputs(X.to_numpy("float64")), targets, sample_weight=weights.astype("float32"),
+        batch_size=32, epochs=1, shuffle=False, verbose=0,
+    )
+    for ours, theirs in zip(_weights(loop), _weights(keras_side)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    assert set(loop.history_) == set(history.history)
+    for name, values in history.history.items():
+        assert loop.history_[name] == pytest.approx(values, rel=1e-5), name
+
+
+def test_keras_fit_for_batch_callbacks_trains_on_the_same_batches(data):
+    X, Y = data
+    counter = CountBatches()
+    loop = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    through_keras = MultiOutputNNClassifier(**dict(QUICK, callbacks=[counter])).fit(X, Y)
+    assert counter.batches == 3 * 10  # 300 rows in batches of 32, 3 epochs
+    for ours, theirs in zip(_weights(loop), _weights(through_keras)):  # shuffled alike
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    assert loop.history_.keys() == through_keras.history_.keys()
+
+
+def test_no_new_trace_for_a_partial_batch_or_another_number_of_rows(data):
+    X, Y = data
+    est = MultiOutputNNClassifier(**dict(QUICK, validation_split=0.1)).fit(X, Y)
+    traces = dict(TRACES)
+    est.fit(X.iloc[:257], Y.iloc[:257])
+    cross_val_score(est, X, Y, cv=3)  # folds of 200 rows, batches of 32: a last batch of 8
+    assert dict(TRACES) == traces
+
+
+def test_shuffling_follows_random_state_and_changes_training(data):
+    X, Y = data
+    a = MultiOutputNNClassifier(**QUICK).fit(X, Y).predict_head_proba(X)["income"]
+    b = MultiOutputNNClassifier(**QUICK).fit(X, Y).predict_head_proba(X)["income"]
+    unshuffled = MultiOutputNNClassifier(**dict(QUICK, shuffle=False)).fit(X, Y).predict_head_proba(X)["income"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, unshuffled, atol=1e-4)
+
+
+def test_validation_data_gives_each_heads_validation_metrics(data):
+    X, Y = data
+    est = MultiOutputNNClassifier(**QUICK).fit(X.iloc[:200], Y.iloc[:200], validation_data=(X.iloc[200:], Y.iloc[200:]))
+    heads = list(est.heads_)
+    assert {f"val_{h}_loss" for h in heads} <= set(est.history_) and len(est.history_["val_loss"]) == 3
+    # validating does not change training
+    last = MultiOutputNNClassifier(**QUICK).fit(X.iloc[:200], Y.iloc[:200])
+    assert est.history_["loss"] == pytest.approx(last.history_["loss"], rel=1e-6)
+
+
+def test_early_stopping_restores_the_best_weights_and_predict_follows(data):
+    X, Y = data
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0, restore_best_weights=True)
+    est = MultiOutputNNClassifier(**dict(QUICK, epochs=20, validation_split=0.2, callbacks=[stop])).fit(X, Y)
+    assert len(est.history_["loss"]) == 2 and stop.best_epoch == 0
+    outputs = est.model_({"features": X.to_numpy("float32")})
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], keras.ops.convert_to_numpy(outputs["income"]), atol=1e-5)
+
+
+def test_reduce_lr_on_plateau_model_checkpoint_csv_logger_and_lambda(data, tmp_path):
+    X, Y = data
+    seen = []
+    callbacks = [
+        keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=10.0),
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), monitor="loss"),
+        keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(dict(logs))),
+    ]
+    est = MultiOutputNNClassifier(**dict(QUICK, callbacks=callbacks, optimizer__learning_rate=0.01)).fit(X, Y)
+    assert est.history_["learning_rate"] == pytest.approx([0.005, 0.0025, 0.00125])
+    assert float(keras.ops.convert_to_numpy(est._network.optimizer.learning_rate)) == pytest.approx(0.00125)
+    assert (tmp_path / "best.keras").stat().st_size > 0
+    logged = pd.read_csv(tmp_path / "log.csv")
+    assert logged["loss"].tolist() == pytest.approx(est.history_["loss"])
+    assert [logs["loss"] for logs in seen] == pytest.approx(est.history_["loss"])
+
+
+def test_terminate_on_nan_runs_through_keras_fit_and_the_error_names_the_heads(data):
+    X, Y = data
+    est = MultiOutputNNClassifier(**dict(QUICK, optimizer__learning_rate=1e30, callbacks=[keras.callbacks.TerminateOnNaN()]))
+    with pytest.raises(ValueError, match=r"training diverged in epoch 1: .*(loss = (nan|inf)|NaN or infinite).*learning rate"):
+        est.fit(X * 1e20, Y)
+    assert not hasattr(est, "model_")
+
+
+def test_verbose_prints_one_line_per_epoch_with_each_heads_losses(data, capsys):
+    X, Y = data
+    est = MultiOutputNNClassifier(**dict(QUICK, verbose=1)).fit(X, Y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("Epoch 1/3")
+    assert all(f"{head}_loss: " in lines[-1] for head in est.heads_)
+
+
+def test_a_keyboard_interrupt_keeps_the_finished_epochs(data):
+    X, Y = data
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    with pytest.warns(UserWarning, match="training interrupted in epoch 3 of 5"):
+        est = MultiOutputNNClassifier(**dict(QUICK, epochs=5, callbacks=[Interrupt()])).fit(X, Y)
+    assert len(est.history_["loss"]) == 2
+    two_epochs = MultiOutputNNClassifier(**dict(QUICK, epochs=2)).fit(X, Y)
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], two_epochs.predict_head_proba(X)["income"],
+                               atol=1e-6)
+
+
+def test_fit_leaves_the_global_random_generators_alone(data):
+    X, Y = data
+    np.random.seed(7)
+    random.seed(7)
+    expected = np.random.rand(200), random.random()
+    drawn, fitting = [], threading.Event()
+
+    def draw():
+        fitting.wait()
+        for _ in range(200):
+            drawn.append(np.random.rand())
+            time.sleep(0.002)
+
+    np.random.seed(7)
+    random.seed(7)
+    thread = threading.Thread(target=draw)
+    thread.start()
+    fitting.set()
+    MultiOutputNNClassifier(**dict(QUICK, epochs=5)).fit(X, Y)
+    thread.join()
+    np.testing.assert_array_equal(drawn, expected[0])
+    assert random.random() == expected[1]
+
+
+def test_a_custom_trunk_with_unseeded_layers_is_reproducible(data):
+    X, Y = data
+
+    def trunk(inputs):
+        return keras.layers.Dropout(0.2)(keras.layers.Dense(8, activation="relu")(inputs["features"]))
+
+    a, b = (MultiOutputNNClassifier(**dict(QUICK, model=trunk)).fit(X, Y) for _ in range(2))
+    np.testing.assert_array_equal(a.predict_head_proba(X)["income"], b.predict_head_proba(X)["income"])
