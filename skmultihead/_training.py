@@ -452,9 +452,12 @@ def _keras_fit(model, batches, epochs, initial_epoch, validation, validation_bat
 
 
 class _BatchSequence(keras.utils.PyDataset):
+    """The loop's batches for Keras's ``fit``: each epoch's order drawn as the loop draws it."""
+
     def __init__(self, batches):
         super().__init__()
-        self.batches, self._order = batches, batches.order()
+        self.batches = batches
+        self._order = np.arange(len(batches.weights))  # Keras may peek at a batch before the first epoch
 
     def __len__(self):
         return math.ceil(len(self._order) / self.batches.batch_size)
@@ -464,7 +467,7 @@ class _BatchSequence(keras.utils.PyDataset):
         rows = self._order[i * size : (i + 1) * size]
         return _take(b.x, rows), _take(b.y, rows), b.weights[rows]
 
-    def on_epoch_end(self):
+    def on_epoch_begin(self):
         self._order = self.batches.order()
 
 
