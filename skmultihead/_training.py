@@ -452,23 +452,27 @@ def _keras_fit(model, batches, epochs, initial_epoch, validation, validation_bat
 
 
 class _BatchSequence(keras.utils.PyDataset):
-    """The loop's batches for Keras's ``fit``: each epoch's order drawn as the loop draws it."""
+    """The loop's batches for Keras's ``fit``, each epoch in the order the loop draws.
+
+    Keras asks for batches 0, 1, ... in turn, but may peek at batch 0 before training and
+    fetch the next epoch's first batches before its epoch hooks run: a new epoch (a new
+    order) begins when batch 0 is asked for after the last batch.
+    """
 
     def __init__(self, batches):
         super().__init__()
-        self.batches = batches
-        self._order = np.arange(len(batches.weights))  # Keras may peek at a batch before the first epoch
+        self.batches, self._order, self._last = batches, batches.order(), None
 
     def __len__(self):
         return math.ceil(len(self._order) / self.batches.batch_size)
 
     def __getitem__(self, i):
+        if i == 0 and self._last == len(self) - 1:
+            self._order = self.batches.order()
+        self._last = i
         size, b = self.batches.batch_size, self.batches
         rows = self._order[i * size : (i + 1) * size]
         return _take(b.x, rows), _take(b.y, rows), b.weights[rows]
-
-    def on_epoch_begin(self):
-        self._order = self.batches.order()
 
 
 class _CheckFinite(keras.callbacks.Callback):
