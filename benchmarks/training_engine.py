@@ -45,7 +45,7 @@ def seconds(fit):
 
 
 def ours(batch_size, epochs):
-    return lambda: MultiOutputNNClassifier((32,), batch_size=batch_size, epochs=epochs, random_state=0).fit(X, Y)
+    return lambda: MultiOutputNNClassifier(hidden_layer_sizes=(32,), batch_size=batch_size, epochs=epochs, random_state=0).fit(X, Y)
 
 
 def mlp(batch_size, epochs):
@@ -73,7 +73,7 @@ for batch_size in (32, "auto"):
           f"({'met' if a <= 0.5 * b else 'NOT met'})")
 
 print("\n3. refit of the same estimator, batch 32, 3 epochs (target: = warm fit)")
-est = MultiOutputNNClassifier((32,), batch_size=32, epochs=3, random_state=0)
+est = MultiOutputNNClassifier(hidden_layer_sizes=(32,), batch_size=32, epochs=3, random_state=0)
 refits = []
 for _ in range(3):
     start = time.perf_counter()

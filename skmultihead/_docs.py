@@ -55,38 +55,43 @@ optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Rows per gradient step; "auto" is ``min(200, n_samples)``, as in scikit-learn's
         MLPClassifier.
     validation_split : float, default=0.0
-        Fraction of the training rows Keras holds out to report ``val_*`` in ``history_``.
+        Fraction of the training rows (the last ones, as in Keras) held out to report
+        ``val_*`` in ``history_``. ``fit(X, y, validation_data=(X_val, y_val))`` gives
+        validation rows of their own.
     shuffle : bool, default=True
         Shuffle the rows before each epoch.
     callbacks : list of keras.callbacks.Callback, default=None
-        Keras callbacks for fit; a callback class is built from routed arguments
-        (``callbacks=[EarlyStopping], callbacks__0__patience=3``).
+        Keras callbacks, called at train and epoch begin and end; a callback class is
+        built from routed arguments (``callbacks=[EarlyStopping], callbacks__0__patience=3``).
+        A callback that overrides a batch-level hook (``on_train_batch_end``, ...) makes
+        the fit run through Keras's slower ``fit``, over the same batches.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` instead of building a new one.
     random_state : int, RandomState or None, default=None
         Seeds the initial weights, dropout and shuffling: two fits with the same int give
-        the same predictions.
+        the same predictions. Global random generators are never seeded.
     verbose : int, default=0
-        Keras's verbosity; 1 shows the progress bar.
+        1 prints one line per epoch with each head's losses and metrics.
     run_eagerly : bool, default=False
-        Run Keras's train step eagerly (for debugging).
+        Train through Keras's ``fit`` with the train step run eagerly (for debugging).
     steps_per_execution : int or "auto", default="auto"
-        Batches run per call of the compiled train step (Keras's ``compile`` argument).
-        Training is the same for any value; more batches per call save the per-call cost
-        (about 1 ms with TensorFlow), but batch-level callbacks and the progress bar then
-        see one update per call. "auto" is 1 with the PyTorch backend (which supports only
-        1) or a callback with batch-level hooks, otherwise 64. Decided when the network is
-        built.
+        Batches per call of the compiled train step: with JAX, of the training loop's
+        function; when training runs through Keras's ``fit``, Keras's ``compile``
+        argument (batch-level callbacks then see one update per call). With TensorFlow
+        the loop runs a whole epoch per call. Training is the same for any value. "auto"
+        is 1 with the PyTorch backend (which supports only 1) or a callback with
+        batch-level hooks, otherwise 64. Decided when the network is built.
     **kwargs
-        Routed parameters, as in scikeras: ``optimizer__*``, ``fit__*`` (to
-        ``keras.Model.fit``), ``callbacks__*``. Anything else is an error at fit, with a
+        Routed parameters, as in scikeras: ``optimizer__*``, ``fit__*`` (``fit__shuffle``,
+        ``fit__validation_freq``, ``fit__validation_batch_size``, ...), ``callbacks__*``. Anything else is an error at fit, with a
         suggestion."""
 
 COMMON_ATTRIBUTES = """\
 model_ : keras.Model
-        The trained network; one output per head, named after it. When the estimator
-        is refitted from scratch or garbage-collected, the network is reused by later
-        fits of the same architecture: pickle the estimator to keep a copy.
+        The trained network; one output per head, named after it. Once read, it is
+        yours: no other fit re-initialises or trains it (an estimator whose ``model_``
+        was never read gives its network to later fits of the same architecture when
+        it is refitted with another or garbage-collected).
     heads_ : dict of str to Head
         The fitted head of each name (kind, classes, target scaling).
     history_ : dict of str to list of float
