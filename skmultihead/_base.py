@@ -279,6 +279,7 @@ class MultiHeadBase(BaseWrapper):
         return True
 
     def _build_keras_model(self):
+        """The compiled network, its optimizer not yet built (see `_pool.acquire`)."""
         trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
         with seeded_defaults(self._seed):
             model = build_model(

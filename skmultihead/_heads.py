@@ -140,6 +140,12 @@ class Head(BaseEstimator):
         y = y.astype(float)
         if not np.isfinite(y).all():
             raise ValueError(f"the target of regression head {self.name_!r} holds inf; use finite values.")
+        largest, limit = np.abs(y).max(initial=0.0), float(np.finfo("float32").max)
+        if largest > limit:
+            raise ValueError(
+                f"the target of regression head {self.name_!r} holds values up to {largest:.3g}, beyond the "
+                f"network's float32 range ({limit:.3g}); rescale it (e.g. divide by a power of ten or take its log)."
+            )
         self.mean_ = y.mean(axis=0)
         scale = y.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)

@@ -13,18 +13,29 @@ garbage-collected, never when a user may hold it (see `Lease`) and never after a
 
 import json
 import threading
+import weakref
 from collections import OrderedDict
 
+import keras
+import numpy as np
+
 MAX_IDLE = 8  # idle models kept, all architectures together
+_INITIAL_OPTIMIZER = weakref.WeakKeyDictionary()  # model -> its optimizer variables' initial values
+_KEYS = weakref.WeakKeyDictionary()  # trained model -> its key
 
 
 def _key(model):
     """The architecture and compile settings, without seeds (the state is loaded anyway)
     and the optimizer's automatic name (adam_1, adam_2, ...)."""
+    if model in _KEYS:
+        return _KEYS[model]
     compile_config = model.get_compile_config()
     compile_config["optimizer"]["config"].pop("name", None)
     config = {"model": model.get_config(), "compile": compile_config}
-    return json.dumps(_without_seeds(config), sort_keys=True, default=str)
+    key = json.dumps(_without_seeds(config), sort_keys=True, default=str)
+    if model.optimizer.built:  # a trained network: its configuration no longer changes
+        _KEYS[model] = key
+    return key
 
 
 def _without_seeds(config):
@@ -35,13 +46,21 @@ def _without_seeds(config):
     return config
 
 
+def build_optimizer(fresh):
+    """``fresh`` with its optimizer built; the optimizer's initial values are kept to reset
+    it whenever the model is reused."""
+    fresh.optimizer.build(fresh.trainable_variables)
+    _INITIAL_OPTIMIZER[fresh] = [np.array(keras.ops.convert_to_numpy(v.value)) for v in fresh.optimizer.variables]
+    return fresh
+
+
 def load_state(model, fresh):
-    """``model`` with ``fresh``'s variables (weights, seeds) and a fresh optimizer state."""
+    """``model`` with ``fresh``'s variables (initial weights, seeds) and its optimizer's
+    initial state."""
     for target, source in zip(model.variables, fresh.variables):
         target.assign(source)
-    fresh.optimizer.build(fresh.trainable_variables)
-    for target, source in zip(model.optimizer.variables, fresh.optimizer.variables):
-        target.assign(source)
+    for target, value in zip(model.optimizer.variables, _INITIAL_OPTIMIZER[model]):
+        target.assign(value)
     return model
 
 
@@ -80,7 +99,7 @@ class ModelPool:
             model = models.pop() if models else None
             if models == []:
                 del self._idle[key]
-        return fresh if model is None else load_state(model, fresh)
+        return build_optimizer(fresh) if model is None else load_state(model, fresh)
 
     def release(self, model):
         """Take back a model nobody trains or predicts with any more.

@@ -112,62 +112,72 @@ def train(
     NonFiniteLoss
         When a loss becomes NaN or infinite; training stops after that epoch.
     """
-    n_rows = len(weights)
     batches = _Batches(x, y, weights, batch_size, shuffle, rng)
     if keras_fit:
         return _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size,
                           validation_freq, callbacks, verbose)
     engine = _engine(model, x, y, batch_size, steps_per_call)
-    data = engine.prepare(x, y, weights)
-    val_engine = val_data = None
+    loop = _Loop(model, engine, engine.prepare(x, y, weights), batches, callbacks, verbose, epochs)
     if validation is not None:
         val_engine = _engine(model, validation[0], validation[1], validation_batch_size or batch_size, steps_per_call)
-        val_data = val_engine.prepare(*validation)
-    callback_list = keras.callbacks.CallbackList(
-        list(callbacks), model=model, epochs=epochs, steps=math.ceil(n_rows / batch_size), verbose=verbose
-    )
-    history = {}
-    model.stop_training = False
-    callback_list.on_train_begin()
-    logs = None
-    try:
-        for epoch in range(initial_epoch, epochs):
-            logs = _epoch(model, engine, data, batches, epoch, epochs, validation, val_engine, val_data,
-                          validation_freq, callback_list, verbose, history)
-            if model.stop_training:
-                break
-    except KeyboardInterrupt:
-        warnings.warn(
-            f"training interrupted in epoch {epoch + 1} of {epochs}; the network keeps the weights it had "
-            "then, and history_ the epochs that finished.",
-            UserWarning,
-            stacklevel=2,
-        )
-    model.optimizer.finalize_variable_values(model.trainable_weights)
-    callback_list.on_train_end(logs=logs)
-    return history
+        loop.validate_with(val_engine, val_engine.prepare(*validation), validation_freq)
+    return loop.run(initial_epoch, epochs)
 
 
-def _epoch(model, engine, data, batches, epoch, epochs, validation, val_engine, val_data, validation_freq,
-           callback_list, verbose, history):
-    """Train one epoch, validate, call the callbacks, record and check the logs."""
-    start = time.perf_counter()
-    callback_list.on_epoch_begin(epoch)
-    try:
-        logs = engine.train_epoch(data, batches.order())
-    except RuntimeError as error:  # PyTorch's losses refuse NaN predictions
-        if all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in model.trainable_variables):
-            raise
-        raise NonFiniteLoss(_diverged(epoch, f"the weights became NaN or infinite ({error})")) from error
-    if validation is not None and _should_eval(epoch, validation_freq):
-        logs.update({f"val_{name}": value for name, value in val_engine.evaluate(val_data).items()})
-    callback_list.on_epoch_end(epoch, logs)
-    for name, value in logs.items():
-        history.setdefault(name, []).append(float(value))
-    if verbose:
-        _print_epoch(epoch, epochs, time.perf_counter() - start, logs)
-    check_finite(logs, epoch)
-    return logs
+class _Loop:
+    """Epochs of an engine over the training rows: validation, callbacks, history, checks."""
+
+    def __init__(self, model, engine, data, batches, callbacks, verbose, epochs):
+        self.model, self.engine, self.data, self.batches, self.verbose = model, engine, data, batches, verbose
+        steps = math.ceil(len(batches.weights) / batches.batch_size)
+        self.callbacks = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs, steps=steps,
+                                                      verbose=verbose)
+        self.validation = None
+        self.history = {}
+
+    def validate_with(self, engine, data, freq):
+        self.validation = engine, data, freq
+
+    def run(self, initial_epoch, epochs):
+        model, logs, epoch = self.model, None, initial_epoch
+        model.stop_training = False
+        self.callbacks.on_train_begin()
+        try:
+            for epoch in range(initial_epoch, epochs):
+                logs = self._epoch(epoch, epochs)
+                if model.stop_training:
+                    break
+        except KeyboardInterrupt:
+            warnings.warn(
+                f"training interrupted in epoch {epoch + 1} of {epochs}; the network keeps the weights it had "
+                "then, and history_ the epochs that finished.",
+                UserWarning,
+                stacklevel=3,
+            )
+        model.optimizer.finalize_variable_values(model.trainable_weights)
+        self.callbacks.on_train_end(logs=logs)
+        return self.history
+
+    def _epoch(self, epoch, epochs):
+        start = time.perf_counter()
+        self.callbacks.on_epoch_begin(epoch)
+        try:
+            logs = self.engine.train_epoch(self.data, self.batches.order())
+        except RuntimeError as error:  # PyTorch's losses refuse NaN predictions
+            variables = self.model.trainable_variables
+            if all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in variables):
+                raise
+            raise NonFiniteLoss(_diverged(epoch, f"the weights became NaN or infinite ({error})")) from error
+        if self.validation is not None and _should_eval(epoch, self.validation[2]):
+            engine, data, _ = self.validation
+            logs.update({f"val_{name}": value for name, value in engine.evaluate(data).items()})
+        self.callbacks.on_epoch_end(epoch, logs)
+        for name, value in logs.items():
+            self.history.setdefault(name, []).append(float(value))
+        if self.verbose:
+            _print_epoch(epoch, epochs, time.perf_counter() - start, logs)
+        check_finite(logs, epoch)
+        return logs
 
 
 def check_finite(logs, epoch):

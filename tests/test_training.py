@@ -200,3 +200,14 @@ def test_a_custom_trunk_with_unseeded_layers_is_reproducible(data):
 
     a, b = (MultiOutputNNClassifier(**dict(QUICK, model=trunk)).fit(X, Y) for _ in range(2))
     np.testing.assert_array_equal(a.predict_head_proba(X)["income"], b.predict_head_proba(X)["income"])
+
+
+def test_a_regression_target_beyond_float32_is_refused_before_training(data):
+    X, Y = data
+    est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    expected, traces = est.predict(X), dict(TRACES)
+    huge = Y.assign(age=Y["age"] * 1e300)
+    with pytest.raises(ValueError, match=r"regression head 'age' holds values up to [0-9.]+e\+30[0-9], beyond .*float32"):
+        est.fit(X, huge)
+    pd.testing.assert_frame_equal(est.predict(X), expected)
+    assert dict(TRACES) == traces
