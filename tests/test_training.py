@@ -2,7 +2,10 @@
 non-finite losses as errors and no global random state touched."""
 
 import gc
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 
@@ -211,3 +214,19 @@ def test_a_regression_target_beyond_float32_is_refused_before_training(data):
         est.fit(X, huge)
     pd.testing.assert_frame_equal(est.predict(X), expected)
     assert dict(TRACES) == traces
+
+
+def test_the_same_random_state_gives_the_same_predictions_in_another_process(data, tmp_path):
+    X, Y = data
+    script = (
+        "import sys, numpy as np\n"
+        "from skmultihead import MultiOutputNNClassifier\n"
+        "from skmultihead.datasets import make_social_media\n"
+        "X, Y = make_social_media(300, random_state=0)\n"
+        f"est = MultiOutputNNClassifier(**{dict(QUICK, dropout=0.2)!r}).fit(X, Y)\n"
+        "np.save(sys.argv[1], est.predict_head_proba(X)['income'])\n"
+    )
+    path = tmp_path / "proba.npy"
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    here = MultiOutputNNClassifier(**dict(QUICK, dropout=0.2)).fit(X, Y).predict_head_proba(X)["income"]
+    np.testing.assert_array_equal(np.load(path), here)
