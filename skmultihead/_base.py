@@ -343,9 +343,14 @@ class MultiHeadBase(BaseWrapper):
         callbacks = [*self._fit_callbacks, *(settings.pop("callbacks", None) or [])]
         validation_data = settings.pop("validation_data", None)
         validation_split = settings.pop("validation_split", 0.0)
-        unknown = set(settings) - {"verbose", "shuffle", "validation_batch_size", "validation_freq"}
+        batch_size = self._batch_size(settings.pop("batch_size", self.batch_size), X.shape[0])
+        accepted = ("verbose", "shuffle", "validation_batch_size", "validation_freq")
+        unknown = set(settings) - set(accepted)
         if unknown:
-            raise TypeError(f"fit got unexpected keyword arguments {quoted(sorted(unknown))}.")
+            raise TypeError(
+                f"fit got unexpected keyword arguments {quoted(sorted(unknown))}; it takes "
+                f"{quoted(['batch_size', 'callbacks', 'validation_data', 'validation_split', *accepted])}."
+            )
         x, y = self._model_inputs(X), self._network_targets(targets)
         weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
         validation = None
@@ -361,7 +366,7 @@ class MultiHeadBase(BaseWrapper):
             weights,
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
-            batch_size=self._batch_size(len(weights)),
+            batch_size=min(batch_size, len(weights)),
             shuffle=settings.get("shuffle", True),
             rng=np.random.RandomState(seed),
             validation=validation,
@@ -393,9 +398,9 @@ class MultiHeadBase(BaseWrapper):
             weights = _check_sample_weight(sample_weight, X, dtype="float32")
         return self._model_inputs(X), self._network_targets(targets), weights
 
-    def _batch_size(self, n_samples):
-        batch_size = getattr(self, "fit__batch_size", self.batch_size)
-        if batch_size == "auto":
+    @staticmethod
+    def _batch_size(batch_size, n_samples):
+        if isinstance(batch_size, str) and batch_size == "auto":
             return min(200, n_samples)
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be 'auto' or a positive int; got {batch_size!r}.")

@@ -14,7 +14,9 @@ weights and metrics, as compiled) runs over in-memory arrays for a whole epoch p
   weigh 0, and the real rows' loss weights are scaled by ``batch_size / rows`` so the loss
   and its gradient are exactly those of the unpadded batch (Keras divides a batch's loss by
   its number of rows); the loss trackers are weighted by the real rows, as in Keras.
-  Shapes never change, so nothing is compiled again.
+  Shapes never change, so nothing is compiled again. (Dropout in that last batch draws
+  other masks than Keras's would. A network with BatchNormalization, whose batch
+  statistics the padded rows would change, trains through Keras's ``fit``.)
 - PyTorch: a Python loop calls ``model.train_step`` on each batch (Keras compiles nothing
   there; the loop saves ``fit``'s per-batch iterator and callback work).
 
@@ -113,7 +115,7 @@ def train(
         When a loss becomes NaN or infinite; training stops after that epoch.
     """
     batches = _Batches(x, y, weights, batch_size, shuffle, rng)
-    if keras_fit:
+    if keras_fit or _batch_statistics_on_jax(model):
         return _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size,
                           validation_freq, callbacks, verbose)
     engine = _engine(model, x, y, batch_size, steps_per_call)
@@ -192,6 +194,12 @@ def _diverged(epoch, what):
         f"training diverged in epoch {epoch + 1}: {what}. Likely causes: a learning rate too high "
         "(lower optimizer__learning_rate), unscaled inputs (scale X, e.g. with StandardScaler), or "
         "targets of very large values."
+    )
+
+
+def _batch_statistics_on_jax(model):
+    return keras.backend.backend() == "jax" and any(
+        isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers
     )
 
 

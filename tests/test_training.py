@@ -230,3 +230,31 @@ def test_the_same_random_state_gives_the_same_predictions_in_another_process(dat
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     here = MultiOutputNNClassifier(**dict(QUICK, dropout=0.2)).fit(X, Y).predict_head_proba(X)["income"]
     np.testing.assert_array_equal(np.load(path), here)
+
+
+def test_batch_size_given_to_fit_or_routed_sets_the_batches(data):
+    X, Y = data
+    counters = CountBatches(), CountBatches()
+    MultiOutputNNClassifier(**dict(QUICK, epochs=1, callbacks=[counters[0]])).fit(X, Y, batch_size=100)
+    MultiOutputNNClassifier(**dict(QUICK, epochs=1, callbacks=[counters[1]], fit__batch_size=150)).fit(X, Y)
+    assert [c.batches for c in counters] == [3, 2]
+    with pytest.raises(TypeError, match="fit got unexpected keyword arguments 'class_weights'; it takes 'batch_size'"):
+        MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weights={0: 1.0})
+
+
+def test_batch_normalization_trains_as_with_keras_fit(data):
+    X, Y = data
+
+    def trunk(inputs):
+        return keras.layers.BatchNormalization()(keras.layers.Dense(8, activation="relu")(inputs["features"]))
+
+    counter = CountBatches()  # forces Keras's fit
+    loop = MultiOutputNNClassifier(**dict(QUICK, model=trunk)).fit(X, Y)
+    through_keras = MultiOutputNNClassifier(**dict(QUICK, model=trunk, callbacks=[counter])).fit(X, Y)
+    for ours, theirs in zip(_weights(loop), _weights(through_keras)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    moving = [keras.ops.convert_to_numpy(v.value) for v in loop._network.non_trainable_variables if "moving" in v.path]
+    expected = [keras.ops.convert_to_numpy(v.value) for v in through_keras._network.non_trainable_variables
+                if "moving" in v.path]
+    for ours, theirs in zip(moving, expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
