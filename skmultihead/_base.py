@@ -206,25 +206,36 @@ class MultiHeadBase(BaseWrapper):
         self._lease_finalizer.atexit = False
 
     def _fit_checked(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        """The fit path: parameters checked -> targets and heads -> network spec -> network
+        leased (`_pool`) -> trained (`_training`) -> fitted state."""
         self._check_routed_params()
+        self._initialize_callbacks()
         cold = not ((self.warm_start or warm_start) and self.initialized_)
-        X = check_features(self, X, reset=cold)
-        columns = self._split_targets(y, reset=cold)
+        X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold)
+        if cold:
+            self._fit_spec(columns)
+            self._lease = self._new_lease(self._build_keras_model())
+        targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
+        self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+
+    def _check_data(self, X, y, sample_weight, reset):
+        """X as a float array, ``{head: target column}`` and the sample weights, checked."""
+        X = check_features(self, X, reset=reset)
+        columns = self._split_targets(y, reset=reset)
         n_rows = len(next(iter(columns.values())))
         if n_rows != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {n_rows}; they must have one row per sample.")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype="float32")
-        self._initialize_callbacks()
-        if cold:
-            self._seed = self._draw_seed()
-            self._fit_architecture()
-            self.heads_ = self._fit_heads(columns)
-            self.aux_heads_ = self._resolve_aux_heads()
-            self.history_ = {}
-            self._lease = self._new_lease(self._build_keras_model())
-        targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
-        self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+        return X, columns, sample_weight
+
+    def _fit_spec(self, columns):
+        """The network spec of a new fit: seed, inputs and branches, heads, auxiliary heads."""
+        self._seed = self._draw_seed()
+        self._fit_architecture()
+        self.heads_ = self._fit_heads(columns)
+        self.aux_heads_ = self._resolve_aux_heads()
+        self.history_ = {}
 
     def _new_lease(self, fresh):
         """The network to train from ``fresh``'s initial state: this estimator's own when
