@@ -24,6 +24,7 @@ from scikeras.wrappers import BaseWrapper
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from ._branches import resolve_branches
@@ -354,16 +355,19 @@ class MultiHeadBase(BaseWrapper):
         callbacks = [*self._fit_callbacks, *(settings.pop("callbacks", None) or [])]
         validation_data = settings.pop("validation_data", None)
         validation_split = settings.pop("validation_split", 0.0)
+        class_weight = settings.pop("class_weight", None)
         batch_size = self._batch_size(settings.pop("batch_size", self.batch_size), X.shape[0])
         accepted = ("verbose", "shuffle", "validation_batch_size", "validation_freq")
         unknown = set(settings) - set(accepted)
         if unknown:
             raise TypeError(
                 f"fit got unexpected keyword arguments {quoted(sorted(unknown))}; it takes "
-                f"{quoted(['batch_size', 'callbacks', 'validation_data', 'validation_split', *accepted])}."
+                f"{quoted(['batch_size', 'callbacks', 'class_weight', 'validation_data', 'validation_split', *accepted])}."
             )
         x, y = self._model_inputs(X), self._network_targets(targets)
         weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
+        if class_weight is not None:
+            weights = self._class_weighted(class_weight, targets, weights)
         validation = None
         if validation_data is not None:
             validation = self._validation_arrays(*validation_data)
@@ -391,6 +395,42 @@ class MultiHeadBase(BaseWrapper):
         self._numpy_forward = numpy_forward(self._network)  # with the trained weights
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(values)
+
+    def _class_weighted(self, class_weight, targets, weights):
+        """``{network output: row weights}``: ``weights`` times each row's class weight in
+        the heads ``class_weight`` names (``{head: {label: weight} or "balanced"}``, or for
+        the only classification head ``{label: weight}`` or ``"balanced"``)."""
+        classifiers = [n for n, h in self.heads_.items() if h.kind_ in ("binary", "multiclass")]
+        if not (isinstance(class_weight, dict) and class_weight and set(class_weight) <= set(self.heads_)):
+            if len(classifiers) != 1:
+                raise ValueError(
+                    f"class_weight must be {{head: {{label: weight}} or 'balanced'}} when the model has "
+                    f"{len(classifiers)} binary or multiclass heads ({quoted(classifiers)}); got {class_weight!r}."
+                )
+            class_weight = {classifiers[0]: class_weight}
+        by_output = {name: weights for name in self._network_targets(targets)}
+        for name, weights_of_head in class_weight.items():
+            if name not in classifiers:
+                raise ValueError(
+                    f"class_weight names head {name!r}, which is {self.heads_[name].kind_}; class weights apply "
+                    f"to binary and multiclass heads: {quoted(classifiers)}."
+                )
+            head = self.heads_[name]
+            labels = head.classes_[targets[name].astype(int)]
+            try:
+                row_weights = compute_sample_weight(weights_of_head, labels).astype("float32")
+            except (ValueError, TypeError, KeyError) as error:
+                raise ValueError(
+                    f"class_weight for head {name!r} must be 'balanced' or {{label: weight}} with labels among "
+                    f"{quoted(head.classes_)}; got {weights_of_head!r} ({error})."
+                ) from error
+            outputs = [name, *(aux.name for aux in self.aux_heads_ if aux.target == name)]
+            if self.ensemble_size > 1:
+                outputs += [member_name(i, o) for o in list(outputs) for i in range(self.ensemble_size)]
+            by_output.update({output: weights * row_weights for output in outputs})
+        if len(by_output) == 1:  # a single-output network takes one array
+            return next(iter(by_output.values()))
+        return by_output
 
     def _network_targets(self, targets):
         """Encoded targets by network output: heads, auxiliary heads and ensemble members."""

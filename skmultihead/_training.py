@@ -53,9 +53,14 @@ def needs_keras_fit(callbacks):
 def split_validation(arrays, validation_split):
     """(training rows, validation rows) of ``arrays``: the last ``validation_split`` of the
     rows, unshuffled, as Keras's ``validation_split`` takes them."""
-    n = len(arrays[-1])
+    n = n_rows(arrays[0])
     split_at = int(math.floor(n * (1.0 - validation_split)))
     return [_take(a, slice(0, split_at)) for a in arrays], [_take(a, slice(split_at, n)) for a in arrays]
+
+
+def n_rows(x):
+    """Number of rows of ``{name: array}``."""
+    return len(next(iter(x.values())))
 
 
 def _take(structure, rows):
@@ -91,8 +96,8 @@ def train(
         Compiled.
     x, y : dict of str to ndarray
         Inputs and targets by name, one row per sample.
-    weights : ndarray of shape (n_samples,)
-        Weight of each row in every loss and metric.
+    weights : ndarray of shape (n_samples,) or dict of str to ndarray
+        Weight of each row in every loss and weighted metric, or in each output's.
     rng : numpy.random.RandomState
         Draws each epoch's order of the rows when ``shuffle``.
     validation : tuple (x, y, weights), optional
@@ -114,14 +119,17 @@ def train(
     NonFiniteLoss
         When a loss becomes NaN or infinite; training stops after that epoch.
     """
+    if isinstance(weights, dict) and validation is not None and not isinstance(validation[2], dict):
+        # the same structure as in training
+        validation = (*validation[:2], {name: validation[2] for name in weights})
     batches = _Batches(x, y, weights, batch_size, shuffle, rng)
     if keras_fit or _batch_statistics_on_jax(model):
         return _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size,
                           validation_freq, callbacks, verbose)
-    engine = _engine(model, x, y, batch_size, steps_per_call)
+    engine = _engine(model, x, y, weights, batch_size, steps_per_call)
     loop = _Loop(model, engine, engine.prepare(x, y, weights), batches, callbacks, verbose, epochs)
     if validation is not None:
-        val_engine = _engine(model, validation[0], validation[1], validation_batch_size or batch_size, steps_per_call)
+        val_engine = _engine(model, *validation, validation_batch_size or batch_size, steps_per_call)
         loop.validate_with(val_engine, val_engine.prepare(*validation), validation_freq)
     return loop.run(initial_epoch, epochs)
 
@@ -131,7 +139,7 @@ class _Loop:
 
     def __init__(self, model, engine, data, batches, callbacks, verbose, epochs):
         self.model, self.engine, self.data, self.batches, self.verbose = model, engine, data, batches, verbose
-        steps = math.ceil(len(batches.weights) / batches.batch_size)
+        steps = math.ceil(n_rows(batches.x) / batches.batch_size)
         self.callbacks = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs, steps=steps,
                                                       verbose=verbose)
         self.validation = None
@@ -222,28 +230,28 @@ class _Batches:
         self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
 
     def order(self):
-        n = len(self.weights)
+        n = n_rows(self.x)
         return self.rng.permutation(n) if self.shuffle else np.arange(n)
 
 
-def _engine(model, x, y, batch_size, steps_per_call):
-    """The compiled functions of ``model`` for data shaped as ``x`` and ``y`` (cached)."""
+def _engine(model, x, y, weights, batch_size, steps_per_call):
+    """The compiled functions of ``model`` for data shaped as ``x``, ``y`` and ``weights`` (cached)."""
     backend = keras.backend.backend()
     signature = tuple(
         (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
     )
-    key = (backend, batch_size, steps_per_call, signature)
+    key = (backend, batch_size, steps_per_call, signature, tuple(sorted(weights)) if isinstance(weights, dict) else None)
     engines = _ENGINES.setdefault(model, {})
     if key not in engines:
-        _build_for_training(model, x, y)
+        _build_for_training(model, x, y, weights)
         engine_class = {"tensorflow": _TensorFlowEngine, "jax": _JaxEngine, "torch": _TorchEngine}[backend]
         engines[key] = engine_class(model, batch_size, steps_per_call)
     return engines[key]
 
 
-def _build_for_training(model, x, y):
+def _build_for_training(model, x, y, weights):
     """Create the optimizer's and the compiled metrics' variables, as ``fit`` does first."""
-    first = ({k: v[:1] for k, v in x.items()}, {k: v[:1] for k, v in y.items()}, np.ones(1, "float32"))
+    first = _take(x, slice(0, 1)), _take(y, slice(0, 1)), _float32(_take(weights, slice(0, 1)))
     model._symbolic_build(data_batch=first)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
@@ -262,7 +270,7 @@ class _TensorFlowEngine:
 
     def prepare(self, x, y, weights):
         tf = self._tf
-        data = tf.nest.map_structure(tf.convert_to_tensor, (x, y, weights.astype("float32")))
+        data = tf.nest.map_structure(tf.convert_to_tensor, (x, y, _float32(weights)))
         if self._train is None:  # any number of rows: one trace
             spec = tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data)
             signature = [spec, tf.TensorSpec((None,), tf.int32)]
@@ -294,7 +302,7 @@ class _TensorFlowEngine:
         return _floats(self._train(data, self._tf.constant(order, "int32")))
 
     def evaluate(self, data):
-        return _floats(self._test(data, self._tf.range(self._tf.shape(data[2])[0])))
+        return _floats(self._test(data, self._tf.range(self._tf.shape(next(iter(data[0].values())))[0])))
 
 
 class _JaxEngine:
@@ -310,7 +318,7 @@ class _JaxEngine:
         self._test = jax.jit(self._chunk_function(self._test_step, "test"))
 
     def prepare(self, x, y, weights):
-        return x, y, weights.astype("float32")
+        return x, y, _float32(weights)
 
     def _chunk_function(self, step, kind):
         jax = self._jax
@@ -364,10 +372,16 @@ class _JaxEngine:
                 # as CompileMetrics.update_state, with padded rows weighing 0 in the unweighted metrics too
                 real = (jnp.arange(self.batch_size) < rows).astype("float32")
                 y, y_pred = compiled._flatten_y(y), compiled._flatten_y(y_pred)
-                for group, weights in ((compiled._flat_metrics, real), (compiled._flat_weighted_metrics, metric_weights)):
-                    for metric, truth, predicted in zip(group, y, y_pred):
-                        if metric:
-                            metric.update_state(truth, predicted, sample_weight=weights)
+                if isinstance(metric_weights, dict):
+                    metric_weights = compiled._flatten_y(metric_weights)
+                else:
+                    metric_weights = [metric_weights] * len(y)
+                for metric, truth, predicted in zip(compiled._flat_metrics, y, y_pred):
+                    if metric:
+                        metric.update_state(truth, predicted, sample_weight=real)
+                for metric, truth, predicted, weights in zip(compiled._flat_weighted_metrics, y, y_pred, metric_weights):
+                    if metric:
+                        metric.update_state(truth, predicted, sample_weight=weights)
         updated = [scope.get_current_value(v) for v in variables]
         return [value if new is None else new for new, value in zip(updated, metrics)]
 
@@ -382,15 +396,20 @@ class _JaxEngine:
             taken = np.zeros(per_call, dtype=np.int64)
             taken[:n] = rows
             real = np.clip(n - np.arange(self.steps_per_call) * size, 0, size)
-            metric_weights = np.zeros(per_call, "float32")
-            metric_weights[:n] = weights[rows]
             scale = np.repeat(size / np.maximum(real, 1), size).astype("float32")
             shaped = lambda a: a.reshape(self.steps_per_call, size, *a.shape[1:])  # noqa: E731
+
+            def padded(w):
+                out = np.zeros(per_call, "float32")
+                out[:n] = w[rows]
+                return shaped(out)
+
+            metric_weights = keras.tree.map_structure(padded, weights)
             yield (
                 {k: shaped(v[taken]) for k, v in x.items()},
                 {k: shaped(v[taken]) for k, v in y.items()},
-                shaped(metric_weights * scale),
-                shaped(metric_weights),
+                keras.tree.map_structure(lambda w: w * shaped(scale), metric_weights),
+                metric_weights,
                 real.astype("int32"),
                 np.int32(math.ceil(n / size)),
             )
@@ -413,7 +432,7 @@ class _JaxEngine:
         return self._run(self._train, data, order, training=True)
 
     def evaluate(self, data):
-        return self._run(self._test, data, np.arange(len(data[2])), training=False)
+        return self._run(self._test, data, np.arange(n_rows(data[0])), training=False)
 
 
 class _TorchEngine:
@@ -423,14 +442,14 @@ class _TorchEngine:
         self.model, self.batch_size = model, batch_size
 
     def prepare(self, x, y, weights):
-        return keras.tree.map_structure(keras.ops.convert_to_tensor, (x, y, weights.astype("float32")))
+        return keras.tree.map_structure(keras.ops.convert_to_tensor, (x, y, _float32(weights)))
 
     def _run(self, step, data, order):
         import torch
 
         model = self.model
         model.reset_metrics()
-        order = torch.as_tensor(order, device=data[2].device)
+        order = torch.as_tensor(order, device=next(iter(data[0].values())).device)
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
             step(keras.tree.map_structure(lambda a: a[rows], data))
@@ -445,7 +464,11 @@ class _TorchEngine:
 
         self.model.eval()
         with torch.no_grad():
-            return self._run(self.model.test_step, data, np.arange(len(data[2])))
+            return self._run(self.model.test_step, data, np.arange(n_rows(data[0])))
+
+
+def _float32(weights):
+    return keras.tree.map_structure(lambda w: np.asarray(w, "float32"), weights)
 
 
 def _floats(logs):
@@ -490,7 +513,7 @@ class _BatchSequence(keras.utils.PyDataset):
         self._last = i
         size, b = self.batches.batch_size, self.batches
         rows = self._order[i * size : (i + 1) * size]
-        return _take(b.x, rows), _take(b.y, rows), b.weights[rows]
+        return _take(b.x, rows), _take(b.y, rows), _take(b.weights, rows)
 
 
 class _CheckFinite(keras.callbacks.Callback):

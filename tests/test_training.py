@@ -258,3 +258,29 @@ def test_batch_normalization_trains_as_with_keras_fit(data):
                 if "moving" in v.path]
     for ours, theirs in zip(moving, expected, strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_class_weight_weighs_each_heads_rows_by_class(data):
+    X, Y = data
+    plain = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    weighted = MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight={"gender": {"f": 5.0, "m": 1.0}})
+    recall_f = [np.mean(est.predict(X)["gender"][Y["gender"] == "f"] == "f") for est in (plain, weighted)]
+    assert recall_f[1] > recall_f[0]
+    # the same as weighing gender's loss by hand: equal to sample weights when gender is the only head
+    gender = Y["gender"].to_numpy()
+    by_class = MultiOutputNNClassifier(**QUICK).fit(X, gender, class_weight={"f": 5.0, "m": 1.0})
+    by_sample = MultiOutputNNClassifier(**QUICK).fit(X, gender, sample_weight=np.where(gender == "f", 5.0, 1.0))
+    np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X), atol=1e-6)
+    # per-output weights train alike in the loop and in Keras's fit over the same batches
+    per_head = {"income": {"i1": 3.0}, "gender": {"f": 2.0}}
+    loop = MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight=per_head)
+    through_keras = MultiOutputNNClassifier(**dict(QUICK, callbacks=[CountBatches()])).fit(X, Y, class_weight=per_head)
+    for ours, theirs in zip(_weights(loop), _weights(through_keras)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    assert not np.allclose(loop.predict_head_proba(X)["income"], plain.predict_head_proba(X)["income"], atol=1e-3)
+    balanced = MultiOutputNNClassifier(**dict(QUICK, validation_split=0.2)).fit(X, Y, class_weight={"income": "balanced"})
+    assert "val_income_loss" in balanced.history_
+    with pytest.raises(ValueError, match=r"class_weight names head 'age', which is regression"):
+        MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight={"age": {1: 2.0}})
+    with pytest.raises(ValueError, match=r"class_weight must be \{head: .* 2 binary or multiclass heads"):
+        MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight="balanced")
