@@ -32,7 +32,7 @@ from ._forward import numpy_forward
 from ._inputs import check_features, resolve_inputs, split_inputs
 from ._messages import is_positive_int, quoted, suggest
 from ._model import build_model, compile_model, member_name, resolve_aux_heads, seeded_defaults
-from ._pool import POOL, Lease
+from ._pool import POOL, Lease, copy_values
 from ._training import needs_keras_fit, split_validation, train
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
@@ -153,7 +153,11 @@ class MultiHeadBase(BaseWrapper):
         sample_weight : array-like of shape (n_samples,), optional
             Weight of each sample, applied to every head's loss.
         **kwargs
-            Passed to ``keras.Model.fit`` (prefer routed ``fit__`` parameters).
+            Training arguments, as Keras's ``fit`` takes them: ``batch_size``,
+            ``class_weight`` (``{head: {label: weight} or "balanced"}``), ``validation_data``
+            (``(X_val, y_val[, sample_weight])``), ``validation_split``, ``callbacks``,
+            ``shuffle``, ``validation_freq``, ``validation_batch_size``, ``verbose``
+            (prefer routed ``fit__`` parameters).
 
         Returns
         -------
@@ -565,7 +569,7 @@ class MultiHeadBase(BaseWrapper):
 
 def _variables(model):
     """Copies of the values of ``model``'s and its optimizer's variables."""
-    return [keras.ops.convert_to_numpy(v.value).copy() for v in [*model.variables, *model.optimizer.variables]]
+    return copy_values([*model.variables, *model.optimizer.variables])
 
 
 def _assign(model, values):
@@ -602,7 +606,7 @@ class ClassesPartialFitMixin:
             Every class (or label) across all calls, for a first call whose ``y`` lacks
             some; ignored afterwards.
         **kwargs
-            Passed to ``keras.Model.fit``.
+            Training arguments, as in `fit`.
 
         Returns
         -------

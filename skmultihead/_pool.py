@@ -4,8 +4,9 @@ The first fit of a new Keras model traces (TensorFlow) or compiles (JAX) its tra
 about 0.7 s however small the data, and with TensorFlow ~10 MiB that is never given back.
 A grid search fits the same architecture again and again, so a fit takes an idle compiled
 model of the same architecture and compile settings from this pool, loads into it the
-variables of the freshly built model (initial weights, dropout seeds) and of a fresh
-optimizer, and trains it with the train step it already has. Training is therefore the
+variables of the freshly built model (initial weights, dropout seeds) and its optimizer's
+initial state (kept when the model was first built), and trains it with the training
+functions it already has. Training is therefore the
 same as on the fresh model. A refit reuses the estimator's own model. A model goes back
 to the pool when the estimator owning it is refitted with another model or
 garbage-collected, never when a user may hold it (see `Lease`) and never after a failed fit.
@@ -46,11 +47,16 @@ def _without_seeds(config):
     return config
 
 
+def copy_values(variables):
+    """Numpy copies of the variables' values."""
+    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+
 def build_optimizer(fresh):
     """``fresh`` with its optimizer built; the optimizer's initial values are kept to reset
     it whenever the model is reused."""
     fresh.optimizer.build(fresh.trainable_variables)
-    _INITIAL_OPTIMIZER[fresh] = [np.array(keras.ops.convert_to_numpy(v.value)) for v in fresh.optimizer.variables]
+    _INITIAL_OPTIMIZER[fresh] = copy_values(fresh.optimizer.variables)
     return fresh
 
 

@@ -257,8 +257,6 @@ def _build_for_training(model, x, y, weights):
         model.optimizer.build(model.trainable_variables)
 
 
-
-
 class _TensorFlowEngine:
     """One ``tf.function`` per epoch, looping over batches gathered in the given order."""
 
