@@ -32,7 +32,7 @@ from ._forward import numpy_forward
 from ._inputs import check_features, resolve_inputs, split_inputs
 from ._messages import is_positive_int, quoted, suggest
 from ._model import build_model, compile_model, member_name, resolve_aux_heads, seeded_defaults
-from ._pool import POOL, Lease, copy_values
+from ._pool import POOL, Lease, copy_values, start_key
 from ._training import needs_keras_fit, split_validation, train
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
@@ -219,7 +219,7 @@ class MultiHeadBase(BaseWrapper):
         X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold)
         if cold:
             self._fit_spec(columns)
-            self._lease = self._new_lease(self._build_keras_model())
+            self._lease = self._new_lease()
         targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
         self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
 
@@ -242,12 +242,14 @@ class MultiHeadBase(BaseWrapper):
         self.aux_heads_ = self._resolve_aux_heads()
         self.history_ = {}
 
-    def _new_lease(self, fresh):
-        """The network to train from ``fresh``'s initial state: this estimator's own when
-        nobody else holds it, else one from the pool, else ``fresh``."""
+    def _new_lease(self):
+        """The network to train, in its initial state: this estimator's own when nobody
+        else holds it, else one from the pool, else a new one."""
         lease = vars(self).get("_lease")
         own = None if lease is None or lease.exposed else lease.model
-        network = POOL.acquire(fresh, own=own)
+        args = self._network_args()
+        start = start_key(self._seed, type(self), *args)
+        network = POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own)
         return lease if network is own else Lease(network)
 
     def _fit_architecture(self):
@@ -294,26 +296,30 @@ class MultiHeadBase(BaseWrapper):
     def _shared_trunk(self):
         return True
 
-    def _build_keras_model(self):
+    def _build_keras_model(self, build_args, compile_args):
         """The compiled network, its optimizer not yet built (see `_pool.acquire`)."""
-        trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
         with seeded_defaults(self._seed):
-            model = build_model(
-                self.input_columns_,
-                self.heads_,
-                branches=self.branches_,
-                hidden_layer_sizes=tuple(self.hidden_layer_sizes),
-                activation=self.activation,
-                dropout=self.dropout,
-                random_state=self._seed,
-                trunk=trunk,
-                aux_heads=self.aux_heads_,
-                ensemble_size=int(self.ensemble_size),
-                **self._graph_options(),
-            )
-        return compile_model(
-            model,
-            self.heads_,
+            model = build_model(**build_args)
+        return compile_model(model, **compile_args)
+
+    def _network_args(self):
+        """The arguments of `build_model` and `compile_model` (less the model) for this fit."""
+        trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
+        build_args = dict(
+            input_columns=self.input_columns_,
+            heads=self.heads_,
+            branches=self.branches_,
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            activation=self.activation,
+            dropout=self.dropout,
+            random_state=self._seed,
+            trunk=trunk,
+            aux_heads=self.aux_heads_,
+            ensemble_size=int(self.ensemble_size),
+            **self._graph_options(),
+        )
+        compile_args = dict(
+            heads=self.heads_,
             optimizer=self._optimizer(),
             loss_weights=self._loss_weights(list(self.heads_)),
             aux_heads=self.aux_heads_,
@@ -322,6 +328,7 @@ class MultiHeadBase(BaseWrapper):
             run_eagerly=self.run_eagerly,
             steps_per_execution=self._steps_per_execution(),
         )
+        return build_args, compile_args
 
     def _steps_per_execution(self):
         value = self.steps_per_execution

@@ -190,6 +190,12 @@ class Head(BaseEstimator):
     def loss_(self):
         return self.loss or HEAD_KINDS[self.kind_]["loss"]
 
+    def network_spec(self):
+        """What the network takes from this head (not the regression scaling, which stays
+        outside it): parameters, kind, output units and class labels."""
+        return {**self.get_params(deep=False), "kind_": self.kind_, "n_outputs_": self.n_outputs_,
+                "classes_": getattr(self, "classes_", None)}
+
     @property
     def is_classifier_(self):
         return self.kind_ in CLASSIFICATION

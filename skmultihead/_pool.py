@@ -6,8 +6,13 @@ A grid search fits the same architecture again and again, so a fit takes an idle
 model of the same architecture and compile settings from this pool, loads into it the
 variables of the freshly built model (initial weights, dropout seeds) and its optimizer's
 initial state (kept when the model was first built), and trains it with the training
-functions it already has. Training is therefore the
-same as on the fresh model. A refit reuses the estimator's own model. A model goes back
+functions it already has. Training is therefore the same as on the fresh model.
+
+Building that fresh model costs more than a small fit's training (~10 ms). With a seed, the
+initial state follows from the seed and the arguments the model is built and compiled from
+(`start_key`): the pool keeps the initial state of the last starts it saw, and a fit with a
+known start (every fold of a cross-validation, a grid search with a fixed ``random_state``)
+loads it into a reused model without building one. A refit reuses the estimator's own model. A model goes back
 to the pool when the estimator owning it is refitted with another model or
 garbage-collected, never when a user may hold it (see `Lease`) and never after a failed fit.
 """
@@ -19,8 +24,12 @@ from collections import OrderedDict
 
 import keras
 import numpy as np
+from sklearn.base import BaseEstimator
 
 MAX_IDLE = 8  # idle models kept, all architectures together
+MAX_STARTS = 16  # initial states kept by start key
+_KERAS_OBJECTS = (keras.losses.Loss, keras.metrics.Metric, keras.initializers.Initializer,
+                  keras.regularizers.Regularizer, keras.constraints.Constraint)
 _INITIAL_OPTIMIZER = weakref.WeakKeyDictionary()  # model -> its optimizer variables' initial values
 _KEYS = weakref.WeakKeyDictionary()  # trained model -> its key
 
@@ -60,10 +69,39 @@ def build_optimizer(fresh):
     return fresh
 
 
-def load_state(model, fresh):
-    """``model`` with ``fresh``'s variables (initial weights, seeds) and its optimizer's
-    initial state."""
-    for target, source in zip(model.variables, fresh.variables):
+def start_key(seed, *arguments):
+    """Text that fixes a network and its initial state: the seed and the arguments it is
+    built and compiled from. None when the seed is None (the weights are random) or an
+    argument is not plain data (a callable: what it builds cannot be read from it)."""
+    if seed is None:
+        return None
+    try:
+        return json.dumps([keras.backend.backend(), keras.config.floatx(), seed, *arguments], default=_plain)
+    except (TypeError, ValueError):
+        return None
+
+
+def _plain(value):
+    """``value`` as JSON data, for `start_key`; TypeError when it is not plain data."""
+    if hasattr(value, "network_spec"):
+        return value.network_spec()
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, BaseEstimator):
+        return [_plain(type(value)), value.get_params(deep=False)]
+    if isinstance(value, keras.optimizers.Optimizer):  # without its automatic name (adam_1, adam_2, ...)
+        return [_plain(type(value)), {k: v for k, v in value.get_config().items() if k != "name"}]
+    if isinstance(value, _KERAS_OBJECTS):
+        return keras.saving.serialize_keras_object(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not plain data")
+
+
+def load_state(model, variables):
+    """``model`` with the given values of its variables (initial weights, seeds) and its
+    optimizer's initial state."""
+    for target, source in zip(model.variables, variables):
         target.assign(source)
     for target, value in zip(model.optimizer.variables, _INITIAL_OPTIMIZER[model]):
         target.assign(value)
@@ -90,22 +128,41 @@ class ModelPool:
         self.max_idle = max_idle
         self._idle = OrderedDict()  # key -> [models], least recently released first
         self._returned = []  # released, not yet sorted by key
+        self._starts = OrderedDict()  # start key -> (key, initial variable values)
         self._lock = threading.Lock()
 
-    def acquire(self, fresh, own=None):
-        """A compiled model with ``fresh``'s architecture and initial state: ``own`` (the
-        caller's previous model, when of the same architecture), an idle one, or ``fresh``
-        itself; a reused model is loaded with ``fresh``'s state."""
+    def acquire(self, build, start=None, own=None):
+        """A compiled model in the initial state of the one ``build()`` returns: ``own``
+        (the caller's previous model, when of the same architecture), an idle one, or the
+        built one. A known ``start`` (see `start_key`) spares building the model."""
         self._sort_returned()
+        with self._lock:
+            known = self._starts.get(start)
+        if known is not None:
+            key, values = known
+            model = self._take(key, own)
+            if model is not None:
+                return load_state(model, values)
+        fresh = build()
         key = _key(fresh)
+        if start is not None:
+            with self._lock:
+                self._starts[start] = key, copy_values(fresh.variables)
+                while len(self._starts) > MAX_STARTS:
+                    self._starts.popitem(last=False)
+        model = self._take(key, own)
+        return build_optimizer(fresh) if model is None else load_state(model, fresh.variables)
+
+    def _take(self, key, own):
+        """``own`` when its key is ``key``, else an idle model of that key, else None."""
         if own is not None and _key(own) == key:
-            return load_state(own, fresh)
+            return own
         with self._lock:
             models = self._idle.get(key)
             model = models.pop() if models else None
             if models == []:
                 del self._idle[key]
-        return build_optimizer(fresh) if model is None else load_state(model, fresh)
+        return model
 
     def release(self, model):
         """Take back a model nobody trains or predicts with any more.
@@ -133,10 +190,11 @@ class ModelPool:
                         del self._idle[oldest]
 
     def clear(self):
-        """Drop every idle model."""
+        """Drop every idle model and known start."""
         with self._lock:
             self._idle.clear()
             self._returned.clear()
+            self._starts.clear()
 
     def __len__(self):
         self._sort_returned()

@@ -40,6 +40,51 @@ def test_a_reused_network_trains_exactly_as_a_new_one(data):
     assert not np.allclose(other.predict_head_proba(X)["income"], expected)
 
 
+@pytest.fixture
+def builds(monkeypatch):
+    """Counts the networks built."""
+    import skmultihead._base as base
+
+    count = []
+    build = base.build_model
+    monkeypatch.setattr(base, "build_model", lambda *a, **k: count.append(1) or build(*a, **k))
+    return count
+
+
+def test_a_known_start_reuses_a_network_without_building_one(data, builds):
+    X, Y = data
+    expected = MultiOutputNNClassifier(**QUICK).fit(X, Y).predict_head_proba(X)["income"]
+    gc.collect()
+    again = MultiOutputNNClassifier(**QUICK).fit(X, Y)  # same seed and arguments: the start is known
+    assert len(builds) == 1
+    np.testing.assert_array_equal(again.predict_head_proba(X)["income"], expected)
+    del again
+    gc.collect()
+    MultiOutputNNClassifier(**dict(QUICK, random_state=None)).fit(X, Y)  # random weights: built
+    MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)  # another seed: built
+    assert len(builds) == 3
+    # what is derived from the data is part of the start: balanced class weights per fold
+    Xm, Ym = make_tagged_items(200, n_features=8, n_labels=3, n_informative=3, random_state=0)
+    first = MultiLabelNN(class_weight="balanced", **QUICK).fit(Xm[:100], Ym[:100])
+    loss = first._network.loss["labels"].get_config()
+    del first
+    gc.collect()
+    other_fold = MultiLabelNN(class_weight="balanced", **QUICK).fit(Xm[100:], Ym[100:])
+    assert len(builds) == 5 and other_fold._network.loss["labels"].get_config() != loss
+
+
+def test_a_custom_trunk_is_built_for_every_fit(data, builds):
+    X, Y = data
+
+    def trunk(inputs):
+        return keras.layers.Dense(8, activation="relu", name="t")(inputs["features"])
+
+    for _ in range(2):
+        MultiOutputNNClassifier(model=trunk, **QUICK).fit(X, Y)
+        gc.collect()
+    assert len(builds) == 2 and len(POOL) == 1
+
+
 def test_refitting_reuses_the_estimators_own_network_without_a_new_trace(data):
     X, Y = data
     est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
