@@ -248,7 +248,8 @@ class MultiHeadBase(BaseWrapper):
         lease = vars(self).get("_lease")
         own = None if lease is None or lease.exposed else lease.model
         args = self._network_args()
-        start = start_key(self._seed, type(self), *args)
+        optimizer = self.optimizer, self._routed("optimizer")
+        start = start_key(self._seed, type(self), optimizer, *args)
         network = POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own)
         return lease if network is own else Lease(network)
 
@@ -300,10 +301,11 @@ class MultiHeadBase(BaseWrapper):
         """The compiled network, its optimizer not yet built (see `_pool.acquire`)."""
         with seeded_defaults(self._seed):
             model = build_model(**build_args)
-        return compile_model(model, **compile_args)
+        return compile_model(model, optimizer=self._optimizer(), **compile_args)
 
     def _network_args(self):
-        """The arguments of `build_model` and `compile_model` (less the model) for this fit."""
+        """The arguments of `build_model` and `compile_model` (less the model and the
+        optimizer, see `_optimizer`) for this fit."""
         trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
         build_args = dict(
             input_columns=self.input_columns_,
@@ -320,7 +322,6 @@ class MultiHeadBase(BaseWrapper):
         )
         compile_args = dict(
             heads=self.heads_,
-            optimizer=self._optimizer(),
             loss_weights=self._loss_weights(list(self.heads_)),
             aux_heads=self.aux_heads_,
             ensemble_size=int(self.ensemble_size),
