@@ -314,6 +314,8 @@ class _JaxEngine:
         self.model, self.batch_size, self.steps_per_call, self._jax = model, batch_size, steps_per_call, jax
         self._train = jax.jit(self._chunk_function(self._train_step, "train"))
         self._test = jax.jit(self._chunk_function(self._test_step, "test"))
+        self._results = jax.jit(self._metric_results)
+        self._metrics_reset = None
 
     def prepare(self, x, y, weights):
         return x, y, _float32(weights)
@@ -414,17 +416,31 @@ class _JaxEngine:
 
     def _run(self, function, data, order, training):
         model = self.model
-        model.reset_metrics()
-        groups = [model.trainable_variables, model.non_trainable_variables, model.metrics_variables]
+        groups = [model.trainable_variables, model.non_trainable_variables]
         if training:
             groups.append(model.optimizer.variables)
         state = [[v.value for v in group] for group in groups]
+        state.insert(2, self._reset_metrics())
         for chunk in self._chunks(data, order):
             state = function(state, *chunk)
+        metrics = state.pop(2)
         for group, values in zip(groups, state):
             for variable, value in zip(group, values):
                 variable.assign(value)
-        return _floats(model.get_metrics_result())
+        return _floats(self._jax.device_get(self._results(metrics)))
+
+    def _reset_metrics(self):
+        """The metric variables' values after a reset (kept: resetting costs a few ms)."""
+        if self._metrics_reset is None:
+            self.model.reset_metrics()
+            self._metrics_reset = [v.value for v in self.model.metrics_variables]
+        return self._metrics_reset
+
+    def _metric_results(self, metrics):
+        """``model.get_metrics_result()`` for these metric variable values (the metric
+        variables themselves are not written back)."""
+        with keras.StatelessScope(state_mapping=list(zip(self.model.metrics_variables, metrics))):
+            return self.model.get_metrics_result()
 
     def train_epoch(self, data, order):
         return self._run(self._train, data, order, training=True)
