@@ -30,13 +30,14 @@ from sklearn.utils.validation import _check_sample_weight
 from ._branches import resolve_branches
 from ._forward import numpy_forward
 from ._inputs import check_features, resolve_inputs, split_inputs
-from ._messages import is_positive_int, quoted, suggest
+from ._messages import quoted, suggest
 from ._model import build_model, compile_model, member_name, resolve_aux_heads, seeded_defaults
+from ._params import COMMON, ROUTED, InvalidParameterError, as_sizes, check_params
 from ._pool import POOL, Lease, copy_values, start_key
 from ._training import needs_keras_fit, split_validation, train
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
-ENSEMBLE_LOSSES = ("members", "mean")
+AUTO_BATCH_SIZE = 200  # as scikit-learn's MLP: batches of min(200, rows)
 AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
 
 
@@ -47,7 +48,8 @@ class MultiHeadBase(BaseWrapper):
     score return. This class validates, builds, compiles and trains.
     """
 
-    _routing_prefixes = BaseWrapper._routing_prefixes | {"loss_weights", "callbacks"}
+    _routing_prefixes = set(ROUTED)
+    _parameter_constraints = COMMON
     _fit_kwargs = {"epochs", "verbose", "validation_split", "shuffle", "validation_batch_size", "validation_freq"}
 
     # -- parameters ------------------------------------------------------------------------
@@ -85,7 +87,7 @@ class MultiHeadBase(BaseWrapper):
         for name in params:
             base = name.split("__", 1)[0]
             if name not in known and base not in declared and base not in self._routing_prefixes:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"Invalid parameter {name!r} for {type(self).__name__}.{suggest(name, declared)} "
                     f"Routed parameters start with one of {quoted(sorted(self._routing_prefixes))} and '__'."
                 )
@@ -105,20 +107,6 @@ class MultiHeadBase(BaseWrapper):
         else:
             entries[key] = {**entries[key], rest[0]: value}
         setattr(self, param, entries)
-
-    def _check_routed_params(self):
-        declared = self._declared_params()
-        for name in self.get_params(deep=False):
-            prefix = name.split("__", 1)[0]
-            if "__" in name and prefix not in self._routing_prefixes:
-                raise ValueError(
-                    f"{type(self).__name__} got an unknown parameter {name!r}."
-                    f"{suggest(prefix, self._routing_prefixes)} "
-                    f"Routed parameters start with one of {quoted(sorted(self._routing_prefixes))} and '__'."
-                )
-        for name in set(self.get_params(deep=False)) - set(declared):
-            if "__" not in name:
-                raise ValueError(f"{type(self).__name__} got an unknown parameter {name!r}.{suggest(name, declared)}")
 
     def _loss_weights(self, head_names):
         """Merge ``loss_weights`` with routed ``loss_weights__<head>``; check head names."""
@@ -198,6 +186,24 @@ class MultiHeadBase(BaseWrapper):
             raise
         self._keep_lease(previous=lease)
 
+    def initialize(self, X, y):
+        """Build the network for ``X`` and ``y`` with its initial weights, without training.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as ``fit`` takes them.
+        y : target container
+            Targets, as ``fit`` takes them (they fix the heads and their classes).
+
+        Returns
+        -------
+        self
+            Usable as a fitted estimator whose network is untrained.
+        """
+        self._fit(X, y, sample_weight=None, warm_start=False, epochs=0, initial_epoch=0)
+        return self
+
     def _keep_lease(self, previous):
         """End a replaced lease (its network back to the pool), and this one when self is collected."""
         if self._lease is previous:
@@ -213,15 +219,18 @@ class MultiHeadBase(BaseWrapper):
     def _fit_checked(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         """The fit path: parameters checked -> targets and heads -> network spec -> network
         leased (`_pool`) -> trained (`_training`) -> fitted state."""
-        self._check_routed_params()
+        check_params(self, kwargs)
         self._initialize_callbacks()
         cold = not ((self.warm_start or warm_start) and self.initialized_)
         X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold)
         if cold:
             self._fit_spec(columns)
             self._lease = self._new_lease()
-        targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
-        self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+        if epochs:
+            targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
+            self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
+        else:  # initialize: the network untrained
+            self._numpy_forward = numpy_forward(self._network)
 
     def _check_data(self, X, y, sample_weight, reset):
         """X as a float array, ``{head: target column}`` and the sample weights, checked."""
@@ -254,31 +263,11 @@ class MultiHeadBase(BaseWrapper):
         return lease if network is own else Lease(network)
 
     def _fit_architecture(self):
-        """Check the inputs, branches, custom trunk and ensemble size; set
-        ``input_columns_`` and ``branches_``."""
-        size = self.ensemble_size
-        if not is_positive_int(size):
-            raise ValueError(f"ensemble_size must be an int >= 1; got {size!r}.")
-        if self.ensemble_loss not in ENSEMBLE_LOSSES:
+        """Resolve the inputs and branches (``input_columns_``, ``branches_``)."""
+        if self.model is not None and self.branches:
             raise ValueError(
-                f"ensemble_loss must be one of {quoted(ENSEMBLE_LOSSES)}; got {self.ensemble_loss!r}."
-                f"{suggest(self.ensemble_loss, ENSEMBLE_LOSSES)}"
-            )
-        if self.model is not None:
-            if not callable(self.model):
-                raise TypeError(
-                    "model must be a callable taking the dict of Keras input tensors and returning one tensor; "
-                    f"got {type(self.model).__name__}."
-                )
-            if self.branches:
-                raise ValueError(
-                    "branches and model are both given; the model callable reads the input tensors itself, "
-                    "so give one of them."
-                )
-        elif self._routed("model"):
-            raise ValueError(
-                f"model__ parameters {quoted(self._routed('model'))} are given but no model (custom trunk) is; "
-                "they are passed to the model callable."
+                "branches and model are both given; the model callable reads the input tensors itself, "
+                "so give one of them."
             )
         names = list(getattr(self, "feature_names_in_", []))
         self.input_columns_ = resolve_inputs(self.inputs, self.remainder, self.n_features_in_, names)
@@ -311,7 +300,7 @@ class MultiHeadBase(BaseWrapper):
             input_columns=self.input_columns_,
             heads=self.heads_,
             branches=self.branches_,
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            hidden_layer_sizes=as_sizes(self.hidden_layer_sizes),
             activation=self.activation,
             dropout=self.dropout,
             random_state=self._seed,
@@ -336,8 +325,6 @@ class MultiHeadBase(BaseWrapper):
         torch = keras.backend.backend() == "torch"
         if isinstance(value, str) and value == "auto":
             return 1 if torch or needs_keras_fit(self._fit_callbacks) else AUTO_STEPS_PER_EXECUTION
-        if not is_positive_int(value):
-            raise ValueError(f"steps_per_execution must be 'auto' or an int >= 1; got {value!r}.")
         if torch and value > 1:
             raise ValueError(f"steps_per_execution must be 1 with the PyTorch backend; got {value}.")
         return int(value)
@@ -368,14 +355,8 @@ class MultiHeadBase(BaseWrapper):
         validation_data = settings.pop("validation_data", None)
         validation_split = settings.pop("validation_split", 0.0)
         class_weight = settings.pop("class_weight", None)
-        batch_size = self._batch_size(settings.pop("batch_size", self.batch_size), X.shape[0])
-        accepted = ("verbose", "shuffle", "validation_batch_size", "validation_freq")
-        unknown = set(settings) - set(accepted)
-        if unknown:
-            raise TypeError(
-                f"fit got unexpected keyword arguments {quoted(sorted(unknown))}; it takes "
-                f"{quoted(['batch_size', 'callbacks', 'class_weight', 'validation_data', 'validation_split', *accepted])}."
-            )
+        batch_size = settings.pop("batch_size", self.batch_size)
+        batch_size = AUTO_BATCH_SIZE if batch_size == "auto" else int(batch_size)  # a batch of min(200, rows)
         x, y = self._model_inputs(X), self._network_targets(targets)
         weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
         if class_weight is not None:
@@ -393,7 +374,7 @@ class MultiHeadBase(BaseWrapper):
             weights,
             epochs=initial_epoch + epochs,
             initial_epoch=initial_epoch,
-            batch_size=min(batch_size, len(weights)),
+            batch_size=batch_size,
             shuffle=settings.get("shuffle", True),
             rng=np.random.RandomState(seed),
             validation=validation,
@@ -460,14 +441,6 @@ class MultiHeadBase(BaseWrapper):
         if sample_weight is not None:
             weights = _check_sample_weight(sample_weight, X, dtype="float32")
         return self._model_inputs(X), self._network_targets(targets), weights
-
-    @staticmethod
-    def _batch_size(batch_size, n_samples):
-        if isinstance(batch_size, str) and batch_size == "auto":
-            return min(200, n_samples)
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be 'auto' or a positive int; got {batch_size!r}.")
-        return int(batch_size)
 
     # -- prediction ------------------------------------------------------------------------
     def _predict_raw(self, X):

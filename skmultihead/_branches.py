@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator
 
 from ._messages import is_positive_int, quoted, suggest
 from ._model import check_keras_tensor, layer_rates, stack
+from ._params import as_sizes
 
 ENCODERS = ("pool", "conv1d", "lstm", "gru")
 
@@ -40,7 +41,7 @@ class DenseBranch(BaseEstimator):
 
     def build(self, x, name, *, activation, seeds):
         """The branch's output tensor for input tensor ``x``; layers are named ``<name>_...``."""
-        sizes = tuple(self.hidden_layer_sizes)
+        sizes = as_sizes(self.hidden_layer_sizes)
         return stack(x, sizes, self.activation or activation, name, seeds, layer_rates(self.dropout, sizes))
 
 

@@ -13,6 +13,7 @@ from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import column_index, row_index
+from ._params import BOOL, COMMON, NONE, POSITIVE_INT, SIZES, InstanceOf, SequenceOf, as_sizes
 from ._targets import join_factors, split_factors
 
 JOINT = "joint"  # the output holding the joint distribution
@@ -77,6 +78,16 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     A factor with a single class in the training data gets a warning and is predicted
     as that class (its softmax has one unit).
     """
+
+    _parameter_constraints = {
+        **{name: c for name, c in COMMON.items() if name != "heads"},
+        "separator": [NONE, InstanceOf(str, "a str")],
+        "factor_names": [NONE, SequenceOf(InstanceOf(str, "a str"), "a list of str (one per factor)")],
+        "factor_shape": [NONE, SequenceOf(POSITIVE_INT, "a tuple of ints >= 1 (classes per factor)")],
+        "factor_features": [NONE, InstanceOf(dict, "a dict {factor: columns}")],
+        "shared_trunk": [BOOL],
+        "factor_hidden_layer_sizes": SIZES,
+    }
 
     def __init__(
         self,
@@ -172,7 +183,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     def _graph_options(self):
         return {
             "head_columns": self._factor_columns(),
-            "head_hidden_layer_sizes": tuple(self.factor_hidden_layer_sizes),
+            "head_hidden_layer_sizes": as_sizes(self.factor_hidden_layer_sizes),
             "shared_trunk": bool(self.shared_trunk),
             "joint": JOINT,
         }

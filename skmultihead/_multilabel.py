@@ -11,11 +11,12 @@ from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from ._base import ClassesPartialFitMixin, MultiHeadBase
-from ._messages import quoted, suggest
+from ._messages import suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
 from ._model import Columns, WeightedBinaryCrossentropy
+from ._params import COMMON, NONE, SIZES, InstanceOf, Interval, Options, SequenceOf, as_sizes
 from ._targets import join_indicator, split_indicator
 from ._thresholds import best_f1_thresholds, check_thresholds, holdout_rows
 
@@ -98,6 +99,20 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
     For subset accuracy pass ``scoring="accuracy"`` to GridSearchCV or cross_validate.
     """
 
+    _parameter_constraints = {
+        **{name: c for name, c in COMMON.items() if name not in ("heads", "loss_weights")},
+        "head_layout": [Options(*HEAD_LAYOUTS)],
+        "label_hidden_layer_sizes": SIZES,
+        "threshold": [
+            Options("auto"),
+            Interval(float, 0, 1),
+            SequenceOf(Interval(float, 0, 1), "a list of floats in [0, 1] (one per label)"),
+            InstanceOf(dict, "a dict {label: float in [0, 1]}"),
+        ],
+        "threshold_holdout": [Interval(float, 0, 1, closed="neither")],
+        "class_weight": [NONE, Options("balanced"), InstanceOf(dict, "a dict {label: weight}")],
+    }
+
     def __init__(
         self,
         head_layout="dense",
@@ -146,11 +161,6 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         return {HEAD: indicator}
 
     def _fit_heads(self, columns):
-        if self.head_layout not in HEAD_LAYOUTS:
-            raise ValueError(
-                f"head_layout must be one of {quoted(HEAD_LAYOUTS)}; got {self.head_layout!r}."
-                f"{suggest(self.head_layout, HEAD_LAYOUTS)}"
-            )
         indicator = columns[HEAD]
         self.classes_ = self.target_layout_.classes
         self.constant_labels_ = self._constant_labels(indicator)
@@ -158,7 +168,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         negative, positive = self.label_weights_
         head = Head(
             "multilabel",
-            units=tuple(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
+            units=as_sizes(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
             separate=self.head_layout != "dense",
             classes=self.classes_,
             loss=WeightedBinaryCrossentropy(positive, negative),
@@ -196,11 +206,6 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
                         f"class_weight names label {label!r}, which is not a label; the labels are {labels[:10]}."
                     )
                 weights[:, labels.index(label)] = _weight_pair(label, weight)
-        elif self.class_weight is not None:
-            raise ValueError(
-                "class_weight must be None, 'balanced' or a dict {label: weight of positives} or "
-                f"{{label: {{0: w0, 1: w1}}}}; got {self.class_weight!r}."
-            )
         constant = np.isin(self.classes_, list(self.constant_labels_))
         weights[:, constant] = 0.0
         return weights

@@ -66,8 +66,6 @@ def holdout_rows(indicator, fraction, seed):
     ``fraction`` of its positives (at least one) to the held-out part.
     """
     n_rows = len(indicator)
-    if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
-        raise ValueError(f"threshold_holdout must be a fraction in (0, 1); got {fraction!r}.")
     if n_rows < 2:
         raise ValueError(f'threshold="auto" holds out rows to tune on, so it needs at least 2 rows; got {n_rows}.')
     order = np.random.RandomState(seed).permutation(n_rows)

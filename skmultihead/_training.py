@@ -6,15 +6,16 @@ than the arithmetic. Here the compiled train step (the network's per-head losses
 weights and metrics, as compiled) runs over in-memory arrays for a whole epoch per call:
 
 - TensorFlow: one ``tf.function`` loops over the epoch's batches and calls
-  ``model.train_step``; batch dimensions are unknown to it, so a partial last batch and a
-  new number of rows reuse the same trace.
+  ``model.train_step``; the number of rows and the batch size are inputs to it, so a
+  partial last batch, a new number of rows or another batch size reuse the same trace.
 - JAX: one jitted function runs up to ``steps_per_call`` batches of a fixed shape through
   Keras's stateless pieces (``compute_loss_and_updates``, ``optimizer.stateless_apply``,
   ``compute_metrics``). A partial last batch is padded to the full batch size: padded rows
   weigh 0, and the real rows' loss weights are scaled by ``batch_size / rows`` so the loss
   and its gradient are exactly those of the unpadded batch (Keras divides a batch's loss by
   its number of rows); the loss trackers are weighted by the real rows, as in Keras.
-  Shapes never change, so nothing is compiled again. (Dropout in that last batch draws
+  Shapes never change, so nothing is compiled again (fewer rows than a batch are one
+  padded batch). (Dropout in that last batch draws
   other masks than Keras's would. A network with BatchNormalization, whose batch
   statistics the padded rows would change, trains through Keras's ``fit``.)
 - PyTorch: a Python loop calls ``model.train_step`` on each batch (Keras compiles nothing
@@ -129,8 +130,9 @@ def train(
     engine = _engine(model, x, y, weights, batch_size, steps_per_call)
     loop = _Loop(model, engine, engine.prepare(x, y, weights), batches, callbacks, verbose, epochs)
     if validation is not None:
-        val_engine = _engine(model, *validation, validation_batch_size or batch_size, steps_per_call)
-        loop.validate_with(val_engine, val_engine.prepare(*validation), validation_freq)
+        val_batch_size = validation_batch_size or batch_size
+        val_engine = _engine(model, *validation, val_batch_size, steps_per_call)
+        loop.validate_with(val_engine, val_engine.prepare(*validation), val_batch_size, validation_freq)
     return loop.run(initial_epoch, epochs)
 
 
@@ -145,8 +147,8 @@ class _Loop:
         self.validation = None
         self.history = {}
 
-    def validate_with(self, engine, data, freq):
-        self.validation = engine, data, freq
+    def validate_with(self, engine, data, batch_size, freq):
+        self.validation = engine, data, batch_size, freq
 
     def run(self, initial_epoch, epochs):
         model, logs, epoch = self.model, None, initial_epoch
@@ -172,15 +174,15 @@ class _Loop:
         start = time.perf_counter()
         self.callbacks.on_epoch_begin(epoch)
         try:
-            logs = self.engine.train_epoch(self.data, self.batches.order())
+            logs = self.engine.train_epoch(self.data, self.batches.order(), self.batches.batch_size)
         except RuntimeError as error:  # PyTorch's losses refuse NaN predictions
             variables = self.model.trainable_variables
             if all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in variables):
                 raise
             raise NonFiniteLoss(_diverged(epoch, f"the weights became NaN or infinite ({error})")) from error
-        if self.validation is not None and _should_eval(epoch, self.validation[2]):
-            engine, data, _ = self.validation
-            logs.update({f"val_{name}": value for name, value in engine.evaluate(data).items()})
+        if self.validation is not None and _should_eval(epoch, self.validation[3]):
+            engine, data, batch_size, _ = self.validation
+            logs.update({f"val_{name}": value for name, value in engine.evaluate(data, batch_size).items()})
         self.callbacks.on_epoch_end(epoch, logs)
         for name, value in logs.items():
             self.history.setdefault(name, []).append(float(value))
@@ -235,12 +237,13 @@ class _Batches:
 
 
 def _engine(model, x, y, weights, batch_size, steps_per_call):
-    """The compiled functions of ``model`` for data shaped as ``x``, ``y`` and ``weights`` (cached)."""
+    """The compiled functions of ``model`` for data shaped as ``x``, ``y`` and ``weights``
+    (cached; on JAX also by batch size, which fixes the compiled shapes)."""
     backend = keras.backend.backend()
     signature = tuple(
         (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
     )
-    key = (backend, batch_size, steps_per_call, signature, tuple(sorted(weights)) if isinstance(weights, dict) else None)
+    key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature, tuple(sorted(weights)) if isinstance(weights, dict) else None)
     engines = _ENGINES.setdefault(model, {})
     if key not in engines:
         _build_for_training(model, x, y, weights)
@@ -258,29 +261,30 @@ def _build_for_training(model, x, y, weights):
 
 
 class _TensorFlowEngine:
-    """One ``tf.function`` per epoch, looping over batches gathered in the given order."""
+    """One ``tf.function`` per epoch, looping over batches gathered in the given order
+    (any number of rows and batch size: one trace)."""
 
     def __init__(self, model, batch_size, steps_per_call):
         import tensorflow as tf
 
-        self.model, self.batch_size, self._tf = model, batch_size, tf
+        self.model, self._tf = model, tf
         self._train = self._test = None
 
     def prepare(self, x, y, weights):
         tf = self._tf
         data = tf.nest.map_structure(tf.convert_to_tensor, (x, y, _float32(weights)))
-        if self._train is None:  # any number of rows: one trace
+        if self._train is None:
             spec = tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data)
-            signature = [spec, tf.TensorSpec((None,), tf.int32)]
+            signature = [spec, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32)]
             self._train = tf.function(self._epoch_function(self.model.train_step, "train"), input_signature=signature)
             self._test = tf.function(self._epoch_function(self.model.test_step, "test"), input_signature=signature)
         return data
 
     def _epoch_function(self, step, kind):
-        tf, model, batch_size = self._tf, self.model, self.batch_size
+        tf, model = self._tf, self.model
 
         @tf.autograph.experimental.do_not_convert
-        def run(data, order):
+        def run(data, order, batch_size):
             TRACES[kind] += 1
             for metric in model.metrics:
                 metric.reset_state()
@@ -296,11 +300,12 @@ class _TensorFlowEngine:
 
         return run
 
-    def train_epoch(self, data, order):
-        return _floats(self._train(data, self._tf.constant(order, "int32")))
+    def train_epoch(self, data, order, batch_size):
+        return _floats(self._train(data, self._tf.constant(order, "int32"), self._tf.constant(batch_size, "int32")))
 
-    def evaluate(self, data):
-        return _floats(self._test(data, self._tf.range(self._tf.shape(next(iter(data[0].values())))[0])))
+    def evaluate(self, data, batch_size):
+        tf = self._tf
+        return _floats(self._test(data, tf.range(tf.shape(next(iter(data[0].values())))[0]), tf.constant(batch_size)))
 
 
 class _JaxEngine:
@@ -442,10 +447,10 @@ class _JaxEngine:
         with keras.StatelessScope(state_mapping=list(zip(self.model.metrics_variables, metrics))):
             return self.model.get_metrics_result()
 
-    def train_epoch(self, data, order):
+    def train_epoch(self, data, order, batch_size):  # batch_size: the engine's own
         return self._run(self._train, data, order, training=True)
 
-    def evaluate(self, data):
+    def evaluate(self, data, batch_size):
         return self._run(self._test, data, np.arange(n_rows(data[0])), training=False)
 
 
@@ -453,32 +458,32 @@ class _TorchEngine:
     """A Python loop calling the train step on each batch (PyTorch compiles nothing)."""
 
     def __init__(self, model, batch_size, steps_per_call):
-        self.model, self.batch_size = model, batch_size
+        self.model = model
 
     def prepare(self, x, y, weights):
         return keras.tree.map_structure(keras.ops.convert_to_tensor, (x, y, _float32(weights)))
 
-    def _run(self, step, data, order):
+    def _run(self, step, data, order, batch_size):
         import torch
 
         model = self.model
         model.reset_metrics()
         order = torch.as_tensor(order, device=next(iter(data[0].values())).device)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
             step(keras.tree.map_structure(lambda a: a[rows], data))
         return _floats(model.get_metrics_result())
 
-    def train_epoch(self, data, order):
+    def train_epoch(self, data, order, batch_size):
         self.model.train()
-        return self._run(self.model.train_step, data, order)
+        return self._run(self.model.train_step, data, order, batch_size)
 
-    def evaluate(self, data):
+    def evaluate(self, data, batch_size):
         import torch
 
         self.model.eval()
         with torch.no_grad():
-            return self._run(self.model.test_step, data, np.arange(n_rows(data[0])))
+            return self._run(self.model.test_step, data, np.arange(n_rows(data[0])), batch_size)
 
 
 def _float32(weights):

@@ -290,7 +290,6 @@ def _x_y(headlines):
         ({"inputs": {"a": SIDE}}, ValueError, r"X column\(s\) \['tok_0'.*belong to no input.*remainder='drop'"),
         ({"inputs": {"a": ["hour", "hours"]}, "remainder": "drop"}, ValueError, "names column 'hours'.*'hour'"),
         ({"inputs": {"a/b": SIDE}, "remainder": "drop"}, ValueError, "without '/'"),
-        ({"remainder": "keep"}, ValueError, "remainder must be one of 'error', 'drop', 'passthrough'"),
         ({"branches": {"headlines": DenseBranch()}}, ValueError, "names input 'headlines'.*'features'"),
         ({"branches": {"features": 3}}, TypeError, r"branches\['features'\] must be a DenseBranch"),
         ({"branches": {"features": EmbeddingBranch(100, encoder="rnn")}}, ValueError, "encoder must be one of"),
@@ -301,14 +300,9 @@ def _x_y(headlines):
         ({"aux_heads": {"topic": {"target": "topic"}}}, ValueError, "has the name of a head or input"),
         ({"aux_heads": {"aux": {"target": "topic", "weigth": 1}}}, ValueError, "must be a dict with keys"),
         ({"aux_heads": {"aux": {"target": "topic", "weight": -1}}}, ValueError, "weight must be a number >= 0"),
-        ({"ensemble_size": 0}, ValueError, "ensemble_size must be an int >= 1; got 0"),
-        ({"ensemble_size": 1.5}, ValueError, "ensemble_size must be an int >= 1"),
-        ({"ensemble_loss": "member"}, ValueError, "ensemble_loss must be one of 'members', 'mean'.*'members'"),
         ({"model": lambda inputs: [inputs["features"]]}, TypeError, "model must return one Keras tensor.*list"),
         ({"model": lambda inputs: keras.layers.Reshape((5, 3))(inputs["features"])}, ValueError, "must be 2-D"),
-        ({"model": "cnn"}, TypeError, "model must be a callable"),
         ({"model": small_cnn, "branches": {"features": DenseBranch()}}, ValueError, "branches and model are both"),
-        ({"model__filters": 3}, ValueError, "model__ parameters 'filters' are given but no model"),
     ],
 )
 def test_bad_architecture_errors(headlines, params, error, match):

@@ -52,7 +52,7 @@ def test_one_epoch_of_the_loop_equals_one_epoch_of_keras_fit(data, estimator):
         make = lambda **kw: MultiLabelNN(**dict(QUICK, shuffle=False, head_layout="separate", **kw))  # noqa: E731
     weights = np.random.RandomState(1).uniform(0.2, 2.0, len(X))  # 300 rows: a last batch of 12
     loop = make(epochs=1).fit(X, Y, sample_weight=weights)
-    keras_side = make(epochs=0).fit(X, Y)  # the same initial weights, untrained
+    keras_side = make().initialize(X, Y)  # the same initial weights, untrained
     network = keras_side._network
     columns = keras_side._split_targets(Y, reset=False)
     targets = keras_side._network_targets({n: h.encode(columns[n]) for n, h in keras_side.heads_.items()})
@@ -238,7 +238,7 @@ def test_batch_size_given_to_fit_or_routed_sets_the_batches(data):
     MultiOutputNNClassifier(**dict(QUICK, epochs=1, callbacks=[counters[0]])).fit(X, Y, batch_size=100)
     MultiOutputNNClassifier(**dict(QUICK, epochs=1, callbacks=[counters[1]], fit__batch_size=150)).fit(X, Y)
     assert [c.batches for c in counters] == [3, 2]
-    with pytest.raises(TypeError, match="fit got unexpected keyword arguments 'class_weights'; it takes 'batch_size'"):
+    with pytest.raises(TypeError, match="unknown fit setting 'class_weights'. Did you mean 'class_weight'"):
         MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weights={0: 1.0})
 
 

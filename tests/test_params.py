@@ -1,0 +1,130 @@
+"""Every parameter is checked against its estimator's table before any work."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from skmultihead import FactoredLabelNN, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead._params import InvalidParameterError
+from skmultihead.datasets import make_social_media, make_tagged_items
+
+QUICK = dict(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+
+
+def trunk(inputs, units=8):
+    return keras.layers.Dense(units, activation="relu")(inputs["features"])
+
+
+BAD = {
+    MultiOutputNNClassifier: [
+        ("epochs", 0), ("epochs", -1), ("epochs", 2.5), ("validation_split", 1.5), ("validation_split", -0.1),
+        ("hidden_layer_sizes", "64"), ("hidden_layer_sizes", (0,)), ("hidden_layer_sizes", (8, -1)),
+        ("shuffle", "no"), ("warm_start", "yes"), ("run_eagerly", 1), ("random_state", -1),
+        ("random_state", 2**32), ("random_state", "0"), ("activation", "rleu"), ("dropout", 1.0),
+        ("dropout", (0.1, 2.0)), ("ensemble_size", 0), ("ensemble_size", 1.5), ("ensemble_loss", "member"),
+        ("remainder", "keep"), ("batch_size", 0), ("batch_size", "big"), ("steps_per_execution", 0),
+        ("steps_per_execution", True), ("verbose", 3), ("optimizer", "adamm"), ("optimizer", 3), ("model", "cnn"),
+        ("heads", ["age"]), ("inputs", "features"), ("loss_weights", [1, 2]), ("callbacks", "EarlyStopping"),
+        ("branches", 3), ("aux_heads", ["age"]),
+        # routed
+        ("optimizer__learning_rat", 0.1), ("compile__run_eagerly", True), ("predict__batch_size", 3),
+        ("metrics__x", 1), ("loss__x", 1), ("fit__batchsize", 3), ("fit__validation_split", 2.0),
+        ("model__filters", 3), ("hiden_layer_sizes", (4,)),
+    ],
+    MultiLabelNN: [
+        ("head_layout", "dense2"), ("threshold", 1.5), ("threshold", "high"), ("threshold", [0.5, "x"]),
+        ("threshold_holdout", 1.0), ("class_weight", "balance"), ("label_hidden_layer_sizes", (0,)),
+        ("epochs", None),
+    ],
+    FactoredLabelNN: [
+        ("shared_trunk", "yes"), ("factor_shape", (2, 0)), ("separator", 3), ("factor_names", "ab"),
+        ("factor_hidden_layer_sizes", "32"), ("loss_weights", 3),
+    ],
+}
+CASES = [(cls, name, value) for cls, cases in BAD.items() for name, value in cases]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, Y = make_social_media(120, random_state=0)
+    Xm, Ym = make_tagged_items(120, n_features=8, n_labels=3, n_informative=3, random_state=0)
+    joint = Y["gender"].astype(str) + "_" + Y["income"].astype(str)
+    return {
+        MultiOutputNNClassifier: (MultiOutputNNClassifier(**QUICK).fit(X, Y), X, Y),
+        MultiLabelNN: (MultiLabelNN(**QUICK).fit(Xm, Ym), Xm, Ym),
+        FactoredLabelNN: (FactoredLabelNN(separator="_", **QUICK).fit(X, joint), X, joint),
+    }
+
+
+def test_at_least_forty_bad_values_are_tabled():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("cls, name, value", CASES, ids=[f"{c.__name__}-{n}={v!r}" for c, n, v in CASES])
+def test_a_bad_value_is_named_and_leaves_the_fitted_estimator_unchanged(fitted, cls, name, value):
+    est, X, y = fitted[cls]
+    before = est._predict_raw(X)
+    network, params = est._network, est.get_params(deep=False)
+    with pytest.raises(InvalidParameterError, match=re.escape(repr(name))) as error:
+        est.set_params(**{name: value}).fit(X, y)  # set_params refuses what is not a parameter
+    assert isinstance(error.value, ValueError) and isinstance(error.value, TypeError)
+    if name.split("__")[0] in params and "__" not in name:  # a declared parameter: the value and what is accepted
+        assert repr(value) in str(error.value) and " must be " in str(error.value)
+    if name in params:
+        est.set_params(**{name: params[name]})
+    else:
+        vars(est).pop(name, None)  # a routed parameter that set_params took
+    after = est._predict_raw(X)
+    assert est._network is network and est.get_params(deep=False) == params
+    for output in before:
+        np.testing.assert_array_equal(after[output], before[output])
+
+
+def test_suggestions_and_routed_sub_parameters(fitted):
+    est, X, Y = fitted[MultiOutputNNClassifier]
+    cases = [
+        (dict(optimizer__learning_rat=0.1), "the optimizer takes no argument 'learning_rat'. Did you mean 'learning_rate'"),
+        (dict(optimizer="sgd", optimizer__beta_1=0.9), "takes no argument 'beta_1'"),
+        (dict(model=trunk, model__unit=4), "the model callable takes no argument 'unit'. Did you mean 'units'"),
+        (dict(fit__batchsize=3), "unknown fit setting 'fit__batchsize'. Did you mean 'batch_size'"),
+        (dict(compile__run_eagerly=True), "'compile' is not a routing prefix"),
+        (dict(ensemble_loss="member"), "Did you mean 'members'"),
+        (dict(hiden_layer_sizes=(4,)), "Did you mean 'hidden_layer_sizes'"),
+    ]
+    for params, message in cases:
+        with pytest.raises(InvalidParameterError, match=re.escape(message)):
+            MultiOutputNNClassifier(**QUICK, **params).fit(X, Y)
+    # accepted: the optimizer's own and its base class's arguments, the callable's own
+    MultiOutputNNClassifier(**QUICK, optimizer__beta_1=0.8, optimizer__clipnorm=1.0).fit(X, Y)
+    MultiOutputNNClassifier(**QUICK, model=trunk, model__units=4).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(batch_size=-1), "batch_size"),
+        (dict(validation_freq=0), "validation_freq"),
+        (dict(shuffle="x"), "shuffle"),
+        (dict(validation_split=1.0), "validation_split"),
+        (dict(class_weights={0: 1.0}), "class_weights"),
+        (dict(validation_data=[1, 2]), "validation_data"),
+    ],
+)
+def test_fit_arguments_are_checked_too(fitted, kwargs, name):
+    est, X, Y = fitted[MultiOutputNNClassifier]
+    with pytest.raises(InvalidParameterError, match=f"MultiOutputNNClassifier.fit .*'{name}'"):
+        MultiOutputNNClassifier(**QUICK).fit(X, Y, **kwargs)
+
+
+@pytest.mark.parametrize("cls", list(BAD))
+def test_every_parameter_has_a_constraint(cls):
+    assert set(cls._parameter_constraints) == set(cls().get_params(deep=False))
+
+
+def test_an_int_is_one_hidden_layer_as_in_scikit_learn(fitted):
+    _, X, Y = fitted[MultiOutputNNClassifier]
+    est = MultiOutputNNClassifier(hidden_layer_sizes=8, epochs=1, random_state=0).fit(X, Y)
+    dense = [layer for layer in est.model_.layers if layer.name.startswith("trunk")]
+    assert [layer.units for layer in dense] == [8]
