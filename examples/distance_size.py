@@ -42,9 +42,9 @@ for name, model in models.items():
     print(f"{name:<26} {accuracy_score(y_test, model.predict(X_test)):9.3f} "
           f"{log_loss(y_test, proba, labels=model.classes_):9.3f}")
 clf = models["FactoredLabelNN"]
-print(f"factor accuracies: {clf.score_factors(X_test, y_test)}")
+print(f"accuracy by head (factors and joint): {clf.score_heads(X_test, y_test)}")
 print(f"joint classes (row-major): {clf.classes_.tolist()}")
-print(f"first test row: factors {clf.predict_factors(X_test[:1]).iloc[0].to_dict()}, "
+print(f"first test row: { {head: labels[0] for head, labels in clf.predict_heads(X_test[:1]).items()} }, "
       f"joint probabilities {np.round(clf.predict_proba(X_test[:1])[0], 3).tolist()}")
 
 seen = y_train != "far-small"

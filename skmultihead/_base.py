@@ -475,6 +475,12 @@ class MultiHeadBase(BaseWrapper):
             for name in self.heads_
         }
 
+    def predict_aux(self, X):
+        """Each auxiliary head's predictions: ``{aux name: array of shape (n_samples,)}``,
+        decoded as its target head's (class labels or values; see `aux_heads`)."""
+        raw = self._predict_raw(X)
+        return {aux.name: self.heads_[aux.target].decode(raw[aux.name]) for aux in self.aux_heads_}
+
     def score_aux(self, X, y, sample_weight=None):
         """Each auxiliary head's score on ``(X, y)``: ``{aux name: score}``, the score its
         target head would get (see `aux_heads`). Auxiliary heads are not part of

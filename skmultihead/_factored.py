@@ -221,17 +221,32 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         joint = self._predict_raw(X)[JOINT].astype(float)
         return joint / joint.sum(axis=1, keepdims=True)
 
-    def predict_factor_proba(self, X):
-        """Each factor's class probabilities: ``{factor: (n_samples, n_classes)}``."""
+    def predict_head_proba(self, X):
+        """Class probabilities by head: ``{factor: (n_samples, n_classes), "joint":
+        (n_samples, n_joint_classes)}``, columns in each factor's classes (``factor_classes_``)
+        and ``classes_`` order."""
         raw = self._predict_raw(X)
-        return {name: self.heads_[name].predict_proba(raw[name]) for name in self.factor_names_}
+        factors = {name: self.heads_[name].predict_proba(raw[name]) for name in self.factor_names_}
+        joint = raw[JOINT].astype(float)
+        return {**factors, JOINT: joint / joint.sum(axis=1, keepdims=True)}
 
     def predict_members(self, X):
-        """Each ensemble member's joint class probabilities, for uncertainty: shape
-        (ensemble_size, n_samples, n_joint_classes). Their mean over the first axis is
-        `predict_proba`; their standard deviation is the members' spread."""
-        joint = self._member_outputs(X)[JOINT].astype(float)
-        return joint / joint.sum(axis=2, keepdims=True)
+        """Each ensemble member's probabilities, for uncertainty: ``{head: array of shape
+        (ensemble_size, n_samples, n_classes)}`` for each factor and ``"joint"``. Their mean
+        over the first axis is `predict_head_proba`; their standard deviation is the
+        members' spread."""
+        members = self._member_outputs(X)
+        factors = {
+            name: np.stack([self.heads_[name].predict_proba(m) for m in members[name]]) for name in self.factor_names_
+        }
+        joint = members[JOINT].astype(float)
+        return {**factors, JOINT: joint / joint.sum(axis=2, keepdims=True)}
+
+    def predict_factor_proba(self, X):
+        """Deprecated: use ``predict_head_proba`` (without its ``"joint"`` entry)."""
+        _deprecated("predict_factor_proba", "predict_head_proba")
+        proba = self.predict_head_proba(X)
+        return {name: proba[name] for name in self.factor_names_}
 
     def _predict_columns(self, X):
         """Each factor's part of the most probable joint class."""
@@ -249,8 +264,15 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         their product."""
         return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
+    def predict_heads(self, X):
+        """Predictions by head: ``{factor: its most probable class, "joint": predict(X)}``,
+        arrays of shape (n_samples,)."""
+        joint = np.asarray(self.predict(X))
+        return {**self._predict_factor_columns(X), JOINT: joint}
+
     def predict_factors(self, X):
-        """Each factor's most probable class: a DataFrame with one column per factor."""
+        """Deprecated: use ``predict_heads``. Each factor's most probable class as a DataFrame."""
+        _deprecated("predict_factors", "predict_heads")
         return pd.DataFrame(self._predict_factor_columns(X), index=row_index(X))
 
     def score(self, X, y, sample_weight=None):
@@ -259,10 +281,25 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         right = np.all([truth[name] == predicted[name] for name in self.factor_names_], axis=0)
         return float(np.average(right, weights=sample_weight))
 
-    def score_factors(self, X, y, sample_weight=None):
-        """Each factor's accuracy: ``{factor: accuracy}`` (the joint one is `score`)."""
+    def score_heads(self, X, y, sample_weight=None):
+        """Accuracy by head: ``{factor: accuracy of its most probable class, "joint": score}``."""
         truth, predicted = self._split_targets(y, reset=False), self._predict_factor_columns(X)
-        return {
+        factors = {
             name: float(accuracy_score(truth[name], predicted[name], sample_weight=sample_weight))
             for name in self.factor_names_
         }
+        return {**factors, JOINT: self.score(X, y, sample_weight)}
+
+    def score_factors(self, X, y, sample_weight=None):
+        """Deprecated: use ``score_heads`` (without its ``"joint"`` entry)."""
+        _deprecated("score_factors", "score_heads")
+        scores = self.score_heads(X, y, sample_weight)
+        return {name: scores[name] for name in self.factor_names_}
+
+
+def _deprecated(old, new):
+    warnings.warn(
+        f"FactoredLabelNN.{old} is deprecated and will be removed in 0.3; use {new}, as on every estimator.",
+        FutureWarning,
+        stacklevel=3,
+    )

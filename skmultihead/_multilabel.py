@@ -7,7 +7,7 @@ import warnings
 import keras
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from ._base import ClassesPartialFitMixin, MultiHeadBase
@@ -249,12 +249,31 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         class-label targets, where they are normalised to sum to 1."""
         return self._probabilities(self._predict_raw(X))
 
+    def predict_head_proba(self, X):
+        """Each label's probabilities by label: ``{label: (n_samples, 2) array}``, columns
+        for 0 (absent) and 1 (present), as a binary classifier of that label gives them."""
+        return _by_label(self.classes_, self.predict_proba(X))
+
+    def predict_heads(self, X):
+        """Each label's 0/1 prediction by label: ``{label: array of shape (n_samples,)}``."""
+        indicator = self._predict_indicator(X)
+        return {label: indicator[:, j] for j, label in enumerate(self.classes_.tolist())}
+
+    def score_heads(self, X, y, sample_weight=None):
+        """Each label's accuracy by label: ``{label: float}`` (`score` is the micro F1)."""
+        truth, predicted = self._split_targets(y, reset=False)[HEAD], self._predict_indicator(X)
+        return {
+            label: float(accuracy_score(truth[:, j], predicted[:, j], sample_weight=sample_weight))
+            for j, label in enumerate(self.classes_.tolist())
+        }
+
     def predict_members(self, X):
-        """Each ensemble member's label probabilities, for uncertainty: shape
-        (ensemble_size, n_samples, n_labels). Their mean over the first axis is
-        `predict_proba` (for class-label targets, before normalisation); their standard
-        deviation is the members' spread."""
-        return np.stack([self._probabilities({HEAD: member}) for member in self._member_outputs(X)[HEAD]])
+        """Each ensemble member's probabilities, for uncertainty: ``{label: array of shape
+        (ensemble_size, n_samples, 2)}`` (as `predict_head_proba`). Their mean over the first
+        axis is `predict_head_proba` (for class-label targets, before normalisation); their
+        standard deviation is the members' spread."""
+        members = np.stack([self._probabilities({HEAD: member}) for member in self._member_outputs(X)[HEAD]])
+        return _by_label(self.classes_, members)
 
     def _score_output(self, head_name, truth, raw, sample_weight):
         predicted = self._indicator(self._probabilities({HEAD: raw}))
@@ -298,6 +317,11 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         """Micro-averaged F1 over all labels (see Notes)."""
         truth = self._split_targets(y, reset=False)[HEAD]
         return float(self._score_output(HEAD, truth, self._predict_raw(X)[HEAD], sample_weight))
+
+
+def _by_label(classes, proba):
+    """``{label: [..., (1 - p, p)]}`` from probabilities whose last axis is the labels."""
+    return {label: np.stack([1.0 - proba[..., j], proba[..., j]], axis=-1) for j, label in enumerate(classes.tolist())}
 
 
 def _weight_pair(label, weight):

@@ -163,6 +163,11 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         raw = self._predict_raw(X)
         return {name: head.predict_proba(raw[name]) for name, head in self.heads_.items() if head.is_classifier_}
 
+    def predict_heads(self, X):
+        """Each head's predictions by head name: ``{head: array of shape (n_samples,)}``
+        (``(n_samples, n_outputs)`` for 2-D targets), labels in their original form."""
+        return self._predict_columns(X)
+
     def predict_members(self, X):
         """Each ensemble member's predictions, for uncertainty: ``{head: array of shape
         (ensemble_size, n_samples, ...)}``, class probabilities for classification heads

@@ -174,14 +174,13 @@ def ensembles():
 def test_ensemble_members_differ_and_their_mean_is_the_prediction(ensembles):
     for est, X in ensembles:
         name = type(est).__name__
-        members = est.predict_members(X)
-        if isinstance(est, MultiOutputNNClassifier):
-            members, expected = members["topic"], est.predict_head_proba(X)["topic"]
-        else:
-            expected = est.predict_proba(X)
-        assert members.shape == (3, *expected.shape), name
-        assert np.abs(members[0] - members[1]).max() > 1e-3, name
-        np.testing.assert_allclose(members.mean(axis=0), expected, atol=1e-5, err_msg=name)
+        members, expected = est.predict_members(X), est.predict_head_proba(X)
+        assert members.keys() == expected.keys(), name
+        for head, proba in expected.items():
+            assert members[head].shape == (3, *proba.shape), name
+            np.testing.assert_allclose(members[head].mean(axis=0), proba, atol=1e-5, err_msg=name)
+        head = next(iter(expected))
+        assert np.abs(members[head][0] - members[head][1]).max() > 1e-3, name
         assert est.model_.get_layer("member2_aux") is not None
         assert "aux_loss" in est.history_, name
         assert 0.0 <= est.score_aux(X, est.predict(X))["aux"] <= 1.0, name
@@ -200,9 +199,7 @@ def test_ensemble_loss_says_what_is_trained(headlines, ensemble_loss):
 
 def test_one_member_is_the_plain_network():
     for est, X in _fit_each_estimator(ensemble_size=1):
-        members = est.predict_members(X)
-        first = members["topic"] if isinstance(members, dict) else members
-        assert first.shape[0] == 1
+        assert all(m.shape[0] == 1 for m in est.predict_members(X).values())
         assert not any(layer.name.startswith("member") for layer in est.model_.layers)
 
 
@@ -232,7 +229,8 @@ def test_custom_trunk_with_an_ensemble_learns_digits():
     for other in (MultiLabelNN, FactoredLabelNN):  # the same trunk under the other estimators' heads
         fitted = other(model=small_cnn, ensemble_size=2, **{**QUICK, "epochs": 2}).fit(X[:300], y[:300])
         assert sum(isinstance(layer, keras.layers.Conv2D) for layer in fitted.model_.layers) == 2
-        assert fitted.predict_members(X[:5]).shape == (2, 5, 10)
+        members = fitted.predict_members(X[:5])
+        assert all(m.shape[:2] == (2, 5) for m in members.values()) and len(members) == (10 if other is MultiLabelNN else 2)
 
 
 # -- parameters, persistence, display -----------------------------------------------------

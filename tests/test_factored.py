@@ -33,8 +33,9 @@ def fitted(data):
 
 def test_learns_each_factor_and_the_joint_class(fitted, data):
     _, _, Xv, yv = data
-    factors = fitted.score_factors(Xv, yv)
+    factors = fitted.score_heads(Xv, yv)
     assert factors["distance"] > 0.8 and factors["size"] > 0.8, factors  # chance: 0.5 and 0.33
+    assert factors["joint"] == fitted.score(Xv, yv)
     predicted = fitted.predict(Xv)
     assert fitted.score(Xv, yv) == pytest.approx(accuracy_score(yv, predicted))
     assert fitted.score(Xv, yv) > 0.75
@@ -50,19 +51,27 @@ def test_classes_are_the_row_major_product(fitted):
 def test_joint_is_the_outer_product_inside_the_graph(fitted, data):
     _, _, Xv, _ = data
     joint = fitted.predict_proba(Xv)
-    factors = fitted.predict_factor_proba(Xv)
+    factors = fitted.predict_head_proba(Xv)
+    np.testing.assert_array_equal(factors["joint"], joint)
     product = (factors["distance"][:, :, None] * factors["size"][:, None, :]).reshape(len(Xv), -1)
     np.testing.assert_allclose(joint, product, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(joint.sum(axis=1), 1.0)
     assert set(fitted.model_.output_names) == {"distance", "size", "joint"}
     assert type(fitted.model_.get_layer("joint")).__name__ == "JointDistribution"
     np.testing.assert_array_equal(fitted.predict(Xv), fitted.classes_[joint.argmax(axis=1)])
-    factors_frame = fitted.predict_factors(Xv)
-    assert list(factors_frame.columns) == ["distance", "size"]
-    pd.testing.assert_index_equal(factors_frame.index, Xv.index)
-    np.testing.assert_array_equal(
-        fitted.predict(Xv), (factors_frame["distance"] + "-" + factors_frame["size"]).to_numpy()
-    )
+    heads = fitted.predict_heads(Xv)
+    assert list(heads) == ["distance", "size", "joint"]
+    np.testing.assert_array_equal(fitted.predict(Xv), heads["distance"] + "-" + heads["size"])
+    np.testing.assert_array_equal(heads["joint"], fitted.predict(Xv))
+    # the old names still answer, with a FutureWarning
+    with pytest.warns(FutureWarning, match="predict_factors is deprecated.*use predict_heads"):
+        frame = fitted.predict_factors(Xv)
+    assert list(frame.columns) == ["distance", "size"]
+    pd.testing.assert_index_equal(frame.index, Xv.index)
+    with pytest.warns(FutureWarning, match="predict_factor_proba is deprecated"):
+        assert fitted.predict_factor_proba(Xv).keys() == {"distance", "size"}
+    with pytest.warns(FutureWarning, match="score_factors is deprecated"):
+        assert fitted.score_factors(Xv, fitted.predict(Xv)) == {"distance": 1.0, "size": 1.0}
 
 
 def test_a_joint_class_absent_from_training_is_predicted(data):
@@ -85,7 +94,7 @@ def test_factor_features_without_a_shared_trunk_read_only_their_columns(data):
     shuffled = Xv.copy()
     shuffled[["width", "height", "depth", "noise_0"]] = shuffled[["width", "height", "depth", "noise_0"]].to_numpy()[::-1]
     np.testing.assert_allclose(
-        est.predict_factor_proba(shuffled)["distance"], est.predict_factor_proba(Xv)["distance"], rtol=1e-6
+        est.predict_head_proba(shuffled)["distance"], est.predict_head_proba(Xv)["distance"], rtol=1e-6
     )
     # integer column indices for arrays
     by_index = FactoredLabelNN("-", factor_features={"factor_0": [0, 1]}, **dict(FAST, epochs=2)).fit(X.to_numpy(), y)
@@ -134,7 +143,7 @@ def _subset(target, rows):
 def test_loss_weights_per_factor_and_joint(data):
     X, y, Xv, yv = data
     est = FactoredLabelNN("-", factor_names=["distance", "size"], loss_weights__size=0.0, **FAST).fit(X, y)
-    scores = est.score_factors(Xv, yv)
+    scores = est.score_heads(Xv, yv)
     assert scores["distance"] > 0.85 and scores["size"] < 0.6  # size untrained: chance is 1/3
     assert {"loss", "distance_loss", "size_loss", "joint_loss", "joint_accuracy"} <= set(est.history_)
     # the total loss is the weighted sum: joint weighs 0 unless asked
@@ -171,7 +180,7 @@ def test_single_class_factor_warns_and_is_predicted(data):
     with pytest.warns(UserWarning, match=r"factor\(s\) \{'factor_0': 'near'\} have a single class"):
         est = FactoredLabelNN("-", **dict(FAST, epochs=5)).fit(X[near], y[near])
     assert all(label.startswith("near-") for label in est.predict(Xv))
-    np.testing.assert_allclose(est.predict_factor_proba(Xv)["factor_0"], 1.0)
+    np.testing.assert_allclose(est.predict_head_proba(Xv)["factor_0"], 1.0)
 
 
 def test_partial_fit_with_every_class():
