@@ -19,7 +19,6 @@ import weakref
 
 import keras
 import numpy as np
-from scikeras._utils import get_optimizer_class, route_params, try_to_convert_strings_to_classes, unflatten_params
 from scikeras.wrappers import BaseWrapper
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -32,7 +31,7 @@ from ._forward import numpy_forward
 from ._inputs import check_features, resolve_inputs, split_inputs
 from ._messages import quoted, suggest
 from ._model import build_model, compile_model, member_name, resolve_aux_heads, seeded_defaults
-from ._params import COMMON, ROUTED, InvalidParameterError, as_sizes, check_params
+from ._params import COMMON, ROUTED, InvalidParameterError, as_sizes, build_optimizer, check_params, routed
 from ._pool import POOL, Lease, copy_values, start_key
 from ._training import needs_keras_fit, split_validation, train
 
@@ -111,7 +110,7 @@ class MultiHeadBase(BaseWrapper):
     def _loss_weights(self, head_names):
         """Merge ``loss_weights`` with routed ``loss_weights__<head>``; check head names."""
         weights = dict(getattr(self, "loss_weights", None) or {})
-        weights.update(route_params(self.get_params(deep=False), "loss_weights", pass_filter=set()))
+        weights.update(routed(self.get_params(deep=False), "loss_weights"))
         for name, value in weights.items():
             if name not in head_names:
                 raise ValueError(
@@ -274,7 +273,7 @@ class MultiHeadBase(BaseWrapper):
         self.branches_ = resolve_branches(self.branches, list(self.input_columns_))
 
     def _routed(self, prefix):
-        return route_params(self.get_params(deep=False), prefix, pass_filter=set())
+        return routed(self.get_params(deep=False), prefix)
 
     def _resolve_aux_heads(self):
         sources = ["trunk"] if self.model is not None else ["trunk", *self.input_columns_]
@@ -339,16 +338,12 @@ class MultiHeadBase(BaseWrapper):
 
     def _optimizer(self):
         """A new optimizer for each fit; an instance given is rebuilt from its config."""
-        optimizer = self.optimizer
-        routed = route_params(self.get_params(deep=False), "optimizer", pass_filter=set(), strict=True)
-        if isinstance(optimizer, keras.optimizers.Optimizer):
-            return type(optimizer).from_config({**optimizer.get_config(), **routed})
-        optimizer = try_to_convert_strings_to_classes(optimizer, get_optimizer_class)
-        return unflatten_params(items=optimizer, params=routed)
+        return build_optimizer(self.optimizer, routed(self.get_params(deep=False), "optimizer", strict=True))
 
     def _train(self, X, targets, sample_weight, epochs, initial_epoch, **kwargs):
         """Train the network (see `_training`); extend ``history_``; refresh the numpy forward."""
-        settings = route_params(self.get_params(deep=False), destination="fit", pass_filter=self._fit_kwargs)
+        params = self.get_params(deep=False)
+        settings = {**{name: params[name] for name in self._fit_kwargs if name in params}, **routed(params, "fit")}
         settings = {k: v for k, v in settings.items() if not k.startswith("callbacks") and k != "epochs"}
         settings.update(kwargs)
         callbacks = [*self._fit_callbacks, *(settings.pop("callbacks", None) or [])]

@@ -177,6 +177,23 @@ FIT_SETTINGS = {
 ROUTED = ("optimizer", "loss_weights", "callbacks", "fit", "model")
 
 
+def routed(params, prefix, strict=False):
+    """The parameters routed to ``prefix`` (``<prefix>__<name>``), named without it;
+    ``strict`` leaves out those routed further (``<prefix>__<name>__<key>``)."""
+    start = prefix + "__"
+    found = {name[len(start) :]: value for name, value in params.items() if name.startswith(start)}
+    return {name: value for name, value in found.items() if not (strict and "__" in name)}
+
+
+def build_optimizer(optimizer, arguments):
+    """A new optimizer from the ``optimizer`` parameter (a name, a class or an instance,
+    rebuilt from its config) and its routed ``arguments``."""
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return type(optimizer).from_config({**optimizer.get_config(), **arguments})
+    cls = _optimizer_class(optimizer) if isinstance(optimizer, str) else optimizer
+    return cls(**arguments)
+
+
 def as_sizes(value):
     """Layer sizes as a tuple of ints (an int is one layer, as in scikit-learn's MLP)."""
     return (int(value),) if isinstance(value, numbers.Integral) else tuple(int(v) for v in value)

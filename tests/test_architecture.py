@@ -38,6 +38,7 @@ def _headline_model(**params):
 
 
 # -- inputs and branches ------------------------------------------------------------------
+@pytest.mark.backend
 def test_a_signal_only_in_the_tokens_is_learned_through_the_embedding(headlines):
     X, Y, X_test, Y_test = headlines
     est = _headline_model().fit(X, Y)
@@ -171,6 +172,7 @@ def ensembles():
     return list(_fit_each_estimator(ensemble_size=3))
 
 
+@pytest.mark.backend
 def test_ensemble_members_differ_and_their_mean_is_the_prediction(ensembles):
     for est, X in ensembles:
         name = type(est).__name__
@@ -217,6 +219,7 @@ def small_cnn(inputs, filters=4):
     return keras.layers.Flatten()(x)
 
 
+@pytest.mark.backend
 def test_custom_trunk_with_an_ensemble_learns_digits():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0

@@ -1,6 +1,7 @@
 """scikit-learn's common estimator checks on every estimator."""
 
 import keras
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmultihead import FactoredLabelNN, MultiLabelNN, MultiOutputNNClassifier
@@ -34,6 +35,7 @@ EXPECTED_FAILED = {
 }
 
 
+@pytest.mark.backend
 @parametrize_with_checks(
     [MultiOutputNNClassifier(**FAST), MultiLabelNN(**FAST_CLASSIFIER), FactoredLabelNN(**FAST_CLASSIFIER)],
     expected_failed_checks=lambda est: EXPECTED_FAILED,

@@ -11,6 +11,8 @@ from skmultihead import _forward
 from skmultihead._forward import numpy_forward
 from skmultihead.datasets import make_distance_size, make_social_media, make_tagged_items
 
+pytestmark = pytest.mark.backend  # run under every backend (scripts/test.sh)
+
 QUICK = dict(hidden_layer_sizes=(16, 8), dropout=0.1, epochs=2, random_state=0)
 
 

@@ -230,6 +230,7 @@ def test_routed_parameters_reach_keras(data, capfd):
     assert len(routed.history_["loss"]) == 2
 
 
+@pytest.mark.backend
 def test_steps_per_execution_trains_the_same(data):
     X, Y, Xv, _ = data
     params = dict(FAST, dropout=0.1, epochs=3, batch_size=64)  # 10 batches an epoch, the last one partial
@@ -253,6 +254,7 @@ def test_steps_per_execution_trains_the_same(data):
     assert counted.model_.steps_per_execution == 1 and counter.batches == 30  # a batch hook sees every batch
 
 
+@pytest.mark.backend
 def test_steps_per_execution_above_1_under_pytorch(data):
     X, Y, _, _ = data
     est = MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, steps_per_execution=4)

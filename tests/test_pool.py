@@ -13,6 +13,8 @@ from skmultihead._pool import POOL, ModelPool
 from skmultihead._training import TRACES
 from skmultihead.datasets import make_social_media, make_tagged_items
 
+pytestmark = pytest.mark.backend  # run under every backend (scripts/test.sh)
+
 QUICK = dict(hidden_layer_sizes=(16,), dropout=0.1, epochs=3, random_state=0)
 
 

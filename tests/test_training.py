@@ -19,6 +19,8 @@ from skmultihead import MultiLabelNN, MultiOutputNNClassifier
 from skmultihead._training import TRACES
 from skmultihead.datasets import make_social_media, make_tagged_items
 
+pytestmark = pytest.mark.backend  # run under every backend (scripts/test.sh)
+
 QUICK = dict(hidden_layer_sizes=(16,), batch_size=32, epochs=3, random_state=0)
 
 
