@@ -242,6 +242,13 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         joint = members[JOINT].astype(float)
         return {**factors, JOINT: joint / joint.sum(axis=2, keepdims=True)}
 
+    def _head_classes(self):
+        return {**self.factor_classes_, JOINT: self.classes_}
+
+    def _head_targets(self, y):
+        columns = self._split_targets(y, reset=False)
+        return {**{name: columns[name] for name in self.factor_names_}, JOINT: self.classes_[columns[JOINT]]}
+
     def predict_factor_proba(self, X):
         """Deprecated: use ``predict_head_proba`` (without its ``"joint"`` entry)."""
         _deprecated("predict_factor_proba", "predict_head_proba")

@@ -267,6 +267,13 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
             for j, label in enumerate(self.classes_.tolist())
         }
 
+    def _head_classes(self):
+        return {label: np.array([0, 1]) for label in self.classes_.tolist()}
+
+    def _head_targets(self, y):
+        indicator = self._split_targets(y, reset=False)[HEAD]
+        return {label: indicator[:, j] for j, label in enumerate(self.classes_.tolist())}
+
     def predict_members(self, X):
         """Each ensemble member's probabilities, for uncertainty: ``{label: array of shape
         (ensemble_size, n_samples, 2)}`` (as `predict_head_proba`). Their mean over the first

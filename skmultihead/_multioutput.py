@@ -168,6 +168,12 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         (``(n_samples, n_outputs)`` for 2-D targets), labels in their original form."""
         return self._predict_columns(X)
 
+    def _head_classes(self):
+        return {name: head.classes_ if head.is_classifier_ else None for name, head in self.heads_.items()}
+
+    def _head_targets(self, y):
+        return split_targets(y)[0]  # any of the heads
+
     def predict_members(self, X):
         """Each ensemble member's predictions, for uncertainty: ``{head: array of shape
         (ensemble_size, n_samples, ...)}``, class probabilities for classification heads

@@ -1,11 +1,15 @@
-"""Scoring: scikit-learn scorers for one head of a multi-head estimator."""
+"""Scoring: scikit-learn scorers for one head of a multi-head estimator.
+
+A head is a head of `MultiOutputNNClassifier`, a label of `MultiLabelNN`, or a factor or
+the ``"joint"`` of `FactoredLabelNN` (the keys of ``predict_heads``).
+"""
 
 from sklearn.base import BaseEstimator
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import MetadataRequest
 
-from ._messages import quoted
-from ._targets import split_targets
+from ._messages import quoted, suggest
 
 
 def _final_step(estimator):
@@ -19,16 +23,16 @@ class _HeadView(BaseEstimator):
     def __init__(self, estimator, head):
         self.estimator = estimator
         self.head = head
-        heads = _final_step(estimator).heads_
-        if head not in heads:
-            raise ValueError(f"head_scorer names head {head!r}; the heads are {quoted(heads)}.")
-        self.head_ = heads[head]
-        if self.head_.is_classifier_:
-            self.classes_ = self.head_.classes_
+        classes = _final_step(estimator)._head_classes()
+        if head not in classes:
+            heads = list(classes)
+            raise ValueError(f"head_scorer names head {head!r}; the heads are {quoted(heads)}.{suggest(head, heads)}")
+        if classes[head] is not None:
+            self.classes_ = classes[head]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier" if self.head_.is_classifier_ else "regressor"
+        tags.estimator_type = "classifier" if hasattr(self, "classes_") else "regressor"
         return tags
 
     def _final(self, X):
@@ -39,25 +43,47 @@ class _HeadView(BaseEstimator):
 
     def predict(self, X):
         estimator, X = self._final(X)
-        return split_targets(estimator.predict(X))[0][self.head]
+        return estimator.predict_heads(X)[self.head]
 
     def predict_proba(self, X):
         estimator, X = self._final(X)
         return estimator.predict_head_proba(X)[self.head]
 
 
-class _HeadScorer:
-    def __init__(self, head, scorer):
-        self.head = head
-        self.scorer = scorer
+class HeadScorer:
+    """A scikit-learn scorer of one head; see `head_scorer`.
+
+    Takes ``sample_weight`` as scikit-learn's scorers do: given directly, or through
+    metadata routing once requested with ``set_score_request(sample_weight=True)``.
+    """
+
+    def __init__(self, head, scorer, name):
+        self.head, self.scorer, self.__name__ = head, scorer, name
+        self._metadata_request = MetadataRequest(owner=self)
 
     def __call__(self, estimator, X, y, sample_weight=None):
         view = _HeadView(estimator, self.head)
-        y_head = split_targets(y)[0].get(self.head)
+        y_head = _final_step(estimator)._head_targets(y).get(self.head)
         if y_head is None:
             raise ValueError(f"head_scorer for head {self.head!r}: y has no target for that head.")
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.scorer(view, X, y_head, **kwargs)
+
+    def set_score_request(self, *, sample_weight=None):
+        """Whether the scorer receives ``sample_weight`` through metadata routing (True,
+        False, None or an alias), as ``make_scorer(...).set_score_request``.
+
+        Returns
+        -------
+        self
+        """
+        self._metadata_request = MetadataRequest(owner=self)
+        self._metadata_request.score.add_request(param="sample_weight", alias=sample_weight)
+        return self
+
+    def get_metadata_routing(self):
+        """The scorer's metadata request (scikit-learn's routing reads it)."""
+        return self._metadata_request
 
     def __repr__(self):
         return f"head_scorer({self.head!r}, {self.scorer!r})"
@@ -69,7 +95,8 @@ def head_scorer(head, metric, **kwargs):
     Parameters
     ----------
     head : str
-        The head's name.
+        The head: a head of `MultiOutputNNClassifier`, a label of `MultiLabelNN`, or a
+        factor or ``"joint"`` of `FactoredLabelNN`.
     metric : str or callable
         A scikit-learn scorer name ("accuracy", "balanced_accuracy", "f1_macro",
         "roc_auc", "neg_log_loss", "r2", "neg_mean_absolute_error", ...), a scorer, or a
@@ -81,8 +108,9 @@ def head_scorer(head, metric, **kwargs):
 
     Returns
     -------
-    callable
-        ``scorer(estimator, X, y)``, where ``y`` is the full target container.
+    HeadScorer
+        ``scorer(estimator, X, y, sample_weight=None)``, where ``y`` is the full target
+        container; its ``__name__`` (e.g. ``"age neg_mean_absolute_error"``) labels plots.
     """
     if kwargs and not (callable(metric) and not hasattr(metric, "_score_func")):
         raise TypeError(
@@ -90,13 +118,11 @@ def head_scorer(head, metric, **kwargs):
             "which they configure through make_scorer; a scorer name or scorer is used as it is."
         )
     if isinstance(metric, str):
-        scorer = get_scorer(metric)
+        scorer, name = get_scorer(metric), metric
     elif hasattr(metric, "_score_func"):
-        scorer = metric
+        scorer, name = metric, metric._score_func.__name__
     elif callable(metric):
-        scorer = make_scorer(metric, **kwargs)
+        scorer, name = make_scorer(metric, **kwargs), getattr(metric, "__name__", type(metric).__name__)
     else:
         raise TypeError(f"head_scorer metric must be a scorer name or a callable; got {type(metric).__name__}.")
-    return _HeadScorer(head, scorer)
-
-
+    return HeadScorer(head, scorer, f"{head} {name}")
