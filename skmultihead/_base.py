@@ -148,7 +148,20 @@ class MultiHeadBase(BaseWrapper):
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+        >>> est = est.fit(X, Y)
+        >>> sorted(est.heads_)
+        ['age', 'gender', 'income']
+        >>> len(est.history_["loss"])
+        2
         """
         return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
@@ -197,8 +210,19 @@ class MultiHeadBase(BaseWrapper):
 
         Returns
         -------
-        self
+        self : object
             Usable as a fitted estimator whose network is untrained.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), random_state=0).initialize(X, Y)
+        >>> est.history_
+        {}
+        >>> est.predict(X).shape
+        (200, 3)
         """
         self._fit(X, y, sample_weight=None, warm_start=False, epochs=0, initial_epoch=0)
         return self
@@ -472,14 +496,60 @@ class MultiHeadBase(BaseWrapper):
 
     def predict_aux(self, X):
         """Each auxiliary head's predictions: ``{aux name: array of shape (n_samples,)}``,
-        decoded as its target head's (class labels or values; see `aux_heads`)."""
+        decoded as its target head's (class labels or values; see `aux_heads`).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        predictions : dict of str to ndarray
+            Each auxiliary head's predicted labels or values.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> aux = {"age_direct": {"branch": "features", "target": "age"}}
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), aux_heads=aux, epochs=2, random_state=0)
+        >>> {name: pred.shape for name, pred in est.fit(X, Y).predict_aux(X).items()}
+        {'age_direct': (200,)}
+        """
         raw = self._predict_raw(X)
         return {aux.name: self.heads_[aux.target].decode(raw[aux.name]) for aux in self.aux_heads_}
 
     def score_aux(self, X, y, sample_weight=None):
         """Each auxiliary head's score on ``(X, y)``: ``{aux name: score}``, the score its
         target head would get (see `aux_heads`). Auxiliary heads are not part of
-        `predict`, `predict_proba` or `score`."""
+        `predict`, `predict_proba` or `score`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True targets, in a container as at fit.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        scores : dict of str to float
+            Each auxiliary head's score.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> aux = {"age_direct": {"branch": "features", "target": "age"}}
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), aux_heads=aux, epochs=2, random_state=0)
+        >>> sorted(est.fit(X, Y).score_aux(X, Y))
+        ['age_direct']
+        """
         truth = self._split_targets(y, reset=False)
         raw = self._predict_raw(X)
         return {
@@ -494,7 +564,29 @@ class MultiHeadBase(BaseWrapper):
 
     # -- the Keras model -----------------------------------------------------------------------
     def summary(self, **kwargs):
-        """Print the Keras model's layers (``keras.Model.summary``; kwargs go to it)."""
+        """Print the Keras model's layers (``keras.Model.summary``; kwargs go to it).
+
+        Parameters
+        ----------
+        **kwargs
+            Arguments of ``keras.Model.summary`` (``line_length``, ``expand_nested``,
+            ``print_fn``, ...).
+
+        Returns
+        -------
+        None
+            The summary is printed (or given to ``print_fn``).
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> est.summary()  # doctest: +ELLIPSIS
+        Model: "skmultihead"
+        ...
+        """
         self._check_fitted()
         return self._network.summary(**kwargs)
 
@@ -503,10 +595,31 @@ class MultiHeadBase(BaseWrapper):
 
         Needs the pydot package and Graphviz's ``dot`` program.
 
+        Parameters
+        ----------
+        path : str or path-like
+            The image file to write; its extension (``.png``, ``.svg``, ...) sets the format.
+        **kwargs
+            Arguments of ``keras.utils.plot_model`` (``show_shapes`` defaults to True).
+
+        Returns
+        -------
+        image : IPython.display.Image or None
+            What ``keras.utils.plot_model`` returns: the image, for notebooks, when
+            IPython is installed.
+
         Raises
         ------
         ImportError
             If pydot or Graphviz is missing, saying what to install.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> est.plot_model("network.png")  # doctest: +SKIP
         """
         self._check_fitted()
         try:
@@ -582,17 +695,30 @@ class ClassesPartialFitMixin:
 
         Parameters
         ----------
-        X, y, sample_weight
-            As in `fit`.
+        X, y
+            Features and targets, as in `fit`.
         classes : array-like, optional
             Every class (or label) across all calls, for a first call whose ``y`` lacks
             some; ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each sample, as in `fit`.
         **kwargs
             Training arguments, as in `fit`.
 
         Returns
         -------
-        self
+        self : object
+            The estimator, trained one more epoch.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), random_state=0)
+        >>> est = est.partial_fit(X[:100], Y[:100]).partial_fit(X[100:], Y[100:])
+        >>> len(est.history_["loss"])
+        2
         """
         self._first_classes = classes
         try:

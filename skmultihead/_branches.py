@@ -30,6 +30,28 @@ class DenseBranch(BaseEstimator):
         Activation of those layers; None takes the estimator's ``activation``.
     dropout : float or tuple of float, default=0.0
         Dropout after each of those layers.
+
+    See Also
+    --------
+    EmbeddingBranch : A branch for integer token ids.
+
+    Examples
+    --------
+    >>> from skmultihead import DenseBranch, MultiOutputNNClassifier
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> est = MultiOutputNNClassifier(
+    ...     inputs={"a": ["x0", "x1", "x2"], "b": ["x3", "x4", "x5"]},
+    ...     remainder="drop",
+    ...     branches={"a": DenseBranch((4,))},
+    ...     hidden_layer_sizes=(8,),
+    ...     epochs=2,
+    ...     random_state=0,
+    ... ).fit(X, Y)
+    >>> est.input_columns_
+    {'a': [0, 1, 2], 'b': [3, 4, 5]}
+    >>> [layer.name for layer in est.model_.layers][:4]
+    ['a', 'a_0', 'b', 'branches']
     """
 
     token_ids = False
@@ -65,6 +87,30 @@ class EmbeddingBranch(BaseEstimator):
         Filters (conv1d) or units (lstm, gru); not used by "pool".
     kernel_size : int, default=3
         Width of the convolution ("conv1d" only).
+
+    See Also
+    --------
+    DenseBranch : The default branch, dense layers of an input's own.
+
+    Examples
+    --------
+    >>> from skmultihead import EmbeddingBranch, MultiOutputNNClassifier
+    >>> from skmultihead.datasets import make_headlines
+    >>> X, Y = make_headlines(200, random_state=0)
+    >>> est = MultiOutputNNClassifier(
+    ...     inputs={"tokens": [f"tok_{i}" for i in range(20)]},
+    ...     remainder="passthrough",
+    ...     branches={"tokens": EmbeddingBranch(vocab_size=1000, dim=8)},
+    ...     hidden_layer_sizes=(8,),
+    ...     epochs=2,
+    ...     random_state=0,
+    ... ).fit(X, Y)
+    >>> sorted(est.input_columns_)
+    ['remainder', 'tokens']
+    >>> [layer.name for layer in est.model_.layers][:3]
+    ['tokens', 'tokens_embedding', 'tokens_pool']
+    >>> est.predict(X).columns.tolist()
+    ['clicked', 'topic']
     """
 
     token_ids = True

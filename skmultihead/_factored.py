@@ -73,10 +73,33 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         Each factor's sorted classes.
     {COMMON_ATTRIBUTES}
 
+    See Also
+    --------
+    MultiOutputNNClassifier : Named heads of mixed kinds, each trained on its own target.
+
     Notes
     -----
     A factor with a single class in the training data gets a warning and is predicted
     as that class (its softmax has one unit).
+
+    Examples
+    --------
+    >>> from skmultihead import FactoredLabelNN
+    >>> from skmultihead.datasets import make_distance_size
+    >>> X, y = make_distance_size(200, random_state=0)
+    >>> y[:2].tolist()
+    ['near-large', 'near-large']
+    >>> est = FactoredLabelNN(
+    ...     separator="-", factor_names=["distance", "size"], hidden_layer_sizes=(8,), epochs=2, random_state=0
+    ... ).fit(X, y)
+    >>> {{factor: classes.tolist() for factor, classes in est.factor_classes_.items()}}
+    {{'distance': ['far', 'near'], 'size': ['large', 'medium', 'small']}}
+    >>> est.classes_.tolist()
+    ['far-large', 'far-medium', 'far-small', 'near-large', 'near-medium', 'near-small']
+    >>> est.predict_proba(X).shape
+    (200, 6)
+    >>> sorted(est.predict_heads(X))
+    ['distance', 'joint', 'size']
     """
 
     _parameter_constraints = {
@@ -217,14 +240,54 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     # -- predictions -----------------------------------------------------------------------
     def predict_proba(self, X):
         """Joint class probabilities, shape (n_samples, n_joint_classes), columns in
-        ``classes_`` order: the product of the factors' probabilities."""
+        ``classes_`` order: the product of the factors' probabilities.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_joint_classes)
+            Probability of each joint class.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        >>> est.predict_proba(X).shape
+        (200, 6)
+        """
         joint = self._predict_raw(X)[JOINT].astype(float)
         return joint / joint.sum(axis=1, keepdims=True)
 
     def predict_head_proba(self, X):
         """Class probabilities by head: ``{factor: (n_samples, n_classes), "joint":
         (n_samples, n_joint_classes)}``, columns in each factor's classes (``factor_classes_``)
-        and ``classes_`` order."""
+        and ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        proba : dict of str to ndarray of shape (n_samples, n_classes)
+            Each factor's class probabilities, and the joint ones under ``"joint"``.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        >>> {head: proba.shape for head, proba in est.predict_head_proba(X).items()}
+        {'factor_0': (200, 2), 'factor_1': (200, 3), 'joint': (200, 6)}
+        """
         raw = self._predict_raw(X)
         factors = {name: self.heads_[name].predict_proba(raw[name]) for name in self.factor_names_}
         joint = raw[JOINT].astype(float)
@@ -234,7 +297,28 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         """Each ensemble member's probabilities, for uncertainty: ``{head: array of shape
         (ensemble_size, n_samples, n_classes)}`` for each factor and ``"joint"``. Their mean
         over the first axis is `predict_head_proba`; their standard deviation is the
-        members' spread."""
+        members' spread.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        members : dict of str to ndarray of shape (ensemble_size, n_samples, n_classes)
+            Each member's class probabilities, by factor and ``"joint"``.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), ensemble_size=2, epochs=2, random_state=0)
+        >>> members = est.fit(X, y).predict_members(X)
+        >>> {head: proba.shape for head, proba in members.items()}
+        {'factor_0': (2, 200, 2), 'factor_1': (2, 200, 3), 'joint': (2, 200, 6)}
+        """
         members = self._member_outputs(X)
         factors = {
             name: np.stack([self.heads_[name].predict_proba(m) for m in members[name]]) for name in self.factor_names_
@@ -268,12 +352,54 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     def predict(self, X):
         """The most probable joint class, in y's form. With one member (``ensemble_size=1``)
         it is the most probable class of each factor, since the joint distribution is
-        their product."""
+        their product.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        y_pred : ndarray, DataFrame or list
+            The predicted joint classes, in the form ``y`` had at fit.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        >>> est.predict(X).shape
+        (200,)
+        >>> set(est.predict(X)) <= set(est.classes_)
+        True
+        """
         return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
     def predict_heads(self, X):
         """Predictions by head: ``{factor: its most probable class, "joint": predict(X)}``,
-        arrays of shape (n_samples,)."""
+        arrays of shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        predictions : dict of str to ndarray of shape (n_samples,)
+            Each factor's most probable class, and the joint prediction under ``"joint"``.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        >>> {head: pred.shape for head, pred in est.predict_heads(X).items()}
+        {'factor_0': (200,), 'factor_1': (200,), 'joint': (200,)}
+        """
         joint = np.asarray(self.predict(X))
         return {**self._predict_factor_columns(X), JOINT: joint}
 
@@ -283,13 +409,61 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         return pd.DataFrame(self._predict_factor_columns(X), index=row_index(X))
 
     def score(self, X, y, sample_weight=None):
-        """Joint accuracy: the fraction of samples whose every factor is right."""
+        """Joint accuracy: the fraction of samples whose every factor is right.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True joint classes, in the form ``y`` had at fit.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        score : float
+            The joint accuracy.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        >>> 0.0 <= est.score(X, y) <= 1.0
+        True
+        """
         truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
         right = np.all([truth[name] == predicted[name] for name in self.factor_names_], axis=0)
         return float(np.average(right, weights=sample_weight))
 
     def score_heads(self, X, y, sample_weight=None):
-        """Accuracy by head: ``{factor: accuracy of its most probable class, "joint": score}``."""
+        """Accuracy by head: ``{factor: accuracy of its most probable class, "joint": score}``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True joint classes, in the form ``y`` had at fit.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        scores : dict of str to float
+            Each factor's accuracy, and the joint accuracy under ``"joint"``.
+
+        Examples
+        --------
+        >>> from skmultihead import FactoredLabelNN
+        >>> from skmultihead.datasets import make_distance_size
+        >>> X, y = make_distance_size(200, random_state=0)
+        >>> est = FactoredLabelNN(separator="-", hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        >>> sorted(est.score_heads(X, y))
+        ['factor_0', 'factor_1', 'joint']
+        """
         truth, predicted = self._split_targets(y, reset=False), self._predict_factor_columns(X)
         factors = {
             name: float(accuracy_score(truth[name], predicted[name], sample_weight=sample_weight))

@@ -1,13 +1,13 @@
 """Predict path: the trained network's forward pass in numpy.
 
-A call into Keras costs about a millisecond of framework work however few the rows; the
-same arithmetic in numpy costs microseconds. A graph made only of the layers below
+A call into Keras has a fixed cost of framework work however few the rows, far more
+than the same arithmetic in numpy. A graph made only of the layers below
 (what the estimators build from dense layers) runs in numpy with the trained weights, in
 X's precision as scikit-learn's MLP does (float32 for float32 X, float64 otherwise); a
 graph with any other layer keeps the Keras call.
 
 Rows go through in chunks of at most ``CHUNK_ROWS``, each dense layer writing into a
-buffer of its own that later calls reuse: allocating a fresh ~1 MB array per layer and
+buffer of its own that later calls reuse: allocating a fresh large array per layer and
 call costs as much as the arithmetic where the allocator hands large blocks back to the
 system each time (seen in a process that has imported JAX).
 """

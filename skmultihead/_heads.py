@@ -69,6 +69,24 @@ class Head(BaseEstimator):
         Standardization of a regression target.
     n_outputs_ : int
         Units of the output layer.
+
+    See Also
+    --------
+    HEAD_KINDS : Each kind's output activation, loss and metric.
+
+    Examples
+    --------
+    >>> from skmultihead import HEAD_KINDS, Head, MultiOutputNNClassifier
+    >>> from skmultihead.datasets import make_social_media
+    >>> sorted(HEAD_KINDS)
+    ['binary', 'multiclass', 'multilabel', 'regression']
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> heads = {"income": Head("multiclass", units=(8,)), "age": "regression"}
+    >>> est = MultiOutputNNClassifier(heads, hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+    >>> est.heads_["income"].kind_, est.heads_["income"].n_outputs_
+    ('multiclass', 10)
+    >>> [layer.name for layer in est.model_.layers if layer.name.startswith("income")]
+    ['income_hidden_0', 'income']
     """
 
     def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, classes=None):

@@ -25,7 +25,11 @@ def check_features(estimator, X, *, reset, dtype="float32"):
 
 def _check_numeric(X):
     if isinstance(X, pd.DataFrame):
-        bad = [c for c, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+        bad = [
+            c
+            for c, dtype in X.dtypes.items()
+            if not (pd.api.types.is_numeric_dtype(dtype) or (dtype == object and _is_numeric_column(X[c].to_numpy())))
+        ]
     else:
         array = np.asarray(X) if not hasattr(X, "tocsr") else None
         if array is None or array.dtype.kind not in "OUS" or array.ndim != 2:

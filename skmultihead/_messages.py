@@ -13,7 +13,10 @@ def suggest(name, candidates):
 
 
 def quoted(names):
-    """``'a', 'b'`` (numpy scalars shown as the Python values they hold)."""
+    """``'a', 'b'`` (numpy scalars shown as the Python values they hold); "none" when empty."""
+    names = list(names)
+    if not names:
+        return "none"
     return ", ".join(repr(n.item() if isinstance(n, np.generic) else n) for n in names)
 
 

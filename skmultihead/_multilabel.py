@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from ._base import ClassesPartialFitMixin, MultiHeadBase
-from ._messages import suggest
+from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
@@ -91,12 +91,40 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         predicted as that constant (with probability 0 or 1) and left out of the loss.
     {COMMON_ATTRIBUTES}
 
+    See Also
+    --------
+    MultiOutputNNClassifier : Named heads of mixed kinds, e.g. one multilabel head among others.
+
     Notes
     -----
     `score` is the micro-averaged F1 over all labels, not scikit-learn's default subset
     accuracy for multilabel classifiers: with many labels the exact-match rate is near 0
     and barely moves with the thresholds, while micro-F1 rewards each correct label.
     For subset accuracy pass ``scoring="accuracy"`` to GridSearchCV or cross_validate.
+
+    Examples
+    --------
+    >>> from skmultihead import MultiLabelNN
+    >>> from skmultihead.datasets import make_tagged_items
+    >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+    >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+    >>> est.classes_.tolist()
+    ['tag_00', 'tag_01', 'tag_02', 'tag_03']
+    >>> est.predict_proba(X).shape
+    (200, 4)
+    >>> est.predict(X).columns.tolist()
+    ['tag_00', 'tag_01', 'tag_02', 'tag_03']
+    >>> est.thresholds_.tolist()
+    [0.5, 0.5, 0.5, 0.5]
+
+    Label sets are a target too:
+
+    >>> y = [{{"news"}}, {{"news", "tech"}}, set(), {{"tech"}}] * 50
+    >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+    >>> est.classes_.tolist()
+    ['news', 'tech']
+    >>> type(est.predict(X[:3])).__name__
+    'list'
     """
 
     _parameter_constraints = {
@@ -224,6 +252,16 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
             self.thresholds_ = thresholds
             return
         indicator = y[HEAD]
+        positives = indicator.sum(axis=0)
+        rare = [label for label, n in zip(self.classes_.tolist(), positives) if n == 1]
+        if rare:
+            warnings.warn(
+                f'threshold="auto" tunes each label\'s threshold on held-out rows, but label(s) {quoted(rare[:10])} '
+                "have a single positive row: their threshold is tuned on that one row or, when it is trained on, "
+                "left at 0.5. Give more positive rows or a fixed threshold.",
+                UserWarning,
+                stacklevel=5,
+            )
         train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
         weights = None if sample_weight is None else sample_weight[train]
         super()._train(X[train], {HEAD: indicator[train]}, weights, **kwargs)
@@ -246,21 +284,107 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
     def predict_proba(self, X):
         """Probability of each label, shape (n_samples, n_labels), columns in ``classes_``
         order. Rows need not sum to 1 (each label is its own binary decision), except for
-        class-label targets, where they are normalised to sum to 1."""
+        class-label targets, where they are normalised to sum to 1.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+            Probability of each label.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> est.predict_proba(X).shape
+        (200, 4)
+        """
         return self._probabilities(self._predict_raw(X))
 
     def predict_head_proba(self, X):
         """Each label's probabilities by label: ``{label: (n_samples, 2) array}``, columns
-        for 0 (absent) and 1 (present), as a binary classifier of that label gives them."""
+        for 0 (absent) and 1 (present), as a binary classifier of that label gives them.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        proba : dict of label to ndarray of shape (n_samples, 2)
+            Each label's probabilities of absent and present.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> {label: proba.shape for label, proba in est.predict_head_proba(X).items()}
+        {'tag_00': (200, 2), 'tag_01': (200, 2), 'tag_02': (200, 2), 'tag_03': (200, 2)}
+        """
         return _by_label(self.classes_, self.predict_proba(X))
 
     def predict_heads(self, X):
-        """Each label's 0/1 prediction by label: ``{label: array of shape (n_samples,)}``."""
+        """Each label's 0/1 prediction by label: ``{label: array of shape (n_samples,)}``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        predictions : dict of label to ndarray of shape (n_samples,)
+            Each label's 0/1 predictions, after its threshold.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> sorted(est.predict_heads(X))
+        ['tag_00', 'tag_01', 'tag_02', 'tag_03']
+        >>> est.predict_heads(X)["tag_00"].shape
+        (200,)
+        """
         indicator = self._predict_indicator(X)
         return {label: indicator[:, j] for j, label in enumerate(self.classes_.tolist())}
 
     def score_heads(self, X, y, sample_weight=None):
-        """Each label's accuracy by label: ``{label: float}`` (`score` is the micro F1)."""
+        """Each label's accuracy by label: ``{label: float}`` (`score` is the micro F1).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True labels, in the kind of target fit received.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        scores : dict of label to float
+            Each label's accuracy.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> sorted(est.score_heads(X, Y))
+        ['tag_00', 'tag_01', 'tag_02', 'tag_03']
+        """
         truth, predicted = self._split_targets(y, reset=False)[HEAD], self._predict_indicator(X)
         return {
             label: float(accuracy_score(truth[:, j], predicted[:, j], sample_weight=sample_weight))
@@ -278,7 +402,27 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         """Each ensemble member's probabilities, for uncertainty: ``{label: array of shape
         (ensemble_size, n_samples, 2)}`` (as `predict_head_proba`). Their mean over the first
         axis is `predict_head_proba` (for class-label targets, before normalisation); their
-        standard deviation is the members' spread."""
+        standard deviation is the members' spread.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        members : dict of label to ndarray of shape (ensemble_size, n_samples, 2)
+            Each member's probabilities of absent and present, by label.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), ensemble_size=2, epochs=2, random_state=0).fit(X, Y)
+        >>> est.predict_members(X)["tag_00"].shape
+        (2, 200, 2)
+        """
         members = np.stack([self._probabilities({HEAD: member}) for member in self._member_outputs(X)[HEAD]])
         return _by_label(self.classes_, members)
 
@@ -292,11 +436,23 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
 
         Parameters
         ----------
-        label : a label of ``classes_``
+        label : object
+            A label of ``classes_``.
 
         Returns
         -------
-        keras.Model
+        model : keras.Model
+            Takes the network's inputs; its one output is that label's probability.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> model = est.label_model("tag_01")
+        >>> model.name, model.output.shape
+        ('labels_tag_01', (None, 1))
         """
         self._check_fitted()
         labels = self.classes_.tolist()
@@ -309,7 +465,27 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
     def predict(self, X):
         """The labels whose probability reaches their threshold, in the kind of target
         fit received (indicator array of its dtype, sparse matrix, DataFrame with X's
-        index, or a list of label sets)."""
+        index, or a list of label sets).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        y_pred : ndarray, sparse matrix, DataFrame or list of set
+            The predicted labels of each sample.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> est.predict(X).shape
+        (200, 4)
+        """
         return join_indicator(self._predict_indicator(X), self.target_layout_, index=row_index(X))
 
     def _indicator(self, proba):
@@ -321,7 +497,31 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         return self._indicator(self.predict_proba(X))
 
     def score(self, X, y, sample_weight=None):
-        """Micro-averaged F1 over all labels (see Notes)."""
+        """Micro-averaged F1 over all labels (see Notes).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True labels, in the kind of target fit received.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        score : float
+            The micro-averaged F1.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> 0.0 <= est.score(X, Y) <= 1.0
+        True
+        """
         truth = self._split_targets(y, reset=False)[HEAD]
         return float(self._score_output(HEAD, truth, self._predict_raw(X)[HEAD], sample_weight))
 

@@ -54,6 +54,28 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         Class labels of each classification head, in head order (as `predict_proba`);
         the one array when ``y`` was a single 1-D target. Absent when no head classifies.
     {COMMON_ATTRIBUTES}
+
+    See Also
+    --------
+    MultiLabelNN : One sigmoid output per label, with per-label thresholds.
+    FactoredLabelNN : Joint classes learned as independent factors.
+    head_scorer : A scikit-learn scorer of one head.
+
+    Examples
+    --------
+    >>> from skmultihead import MultiOutputNNClassifier
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+    >>> est = est.fit(X, Y)
+    >>> {{name: head.kind_ for name, head in est.heads_.items()}}
+    {{'age': 'regression', 'income': 'multiclass', 'gender': 'binary'}}
+    >>> est.predict(X).shape
+    (200, 3)
+    >>> [proba.shape for proba in est.predict_proba(X)]
+    [(200, 10), (200, 2)]
+    >>> sorted(est.score_heads(X, Y))
+    ['age', 'gender', 'income']
     """
 
     def __init__(
@@ -140,6 +162,25 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
 
         DataFrame targets give a DataFrame with X's index (when X is a DataFrame);
         labels are in their original form and dtype.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        y_pred : DataFrame, dict, list or ndarray
+            Every head's predictions, in the container ``y`` was given in at fit.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> est.predict(X).columns.tolist()
+        ['age', 'income', 'gender']
         """
         return join_targets(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
@@ -153,19 +194,81 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         classification head, in head order, columns in ``classes_`` order.
 
         When ``y`` was a single 1-D target, the one array itself (as for any
-        single-output classifier)."""
+        single-output classifier).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        proba : list of ndarray of shape (n_samples, n_classes), or ndarray
+            Each classification head's class probabilities.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> [proba.shape for proba in est.predict_proba(X)]
+        [(200, 10), (200, 2)]
+        """
         probas = list(self.predict_head_proba(X).values())
         return probas[0] if self._single_output else probas
 
     @available_if(_has_classification_head)
     def predict_head_proba(self, X):
-        """Class probabilities by head name: ``{head: (n_samples, n_classes) array}``."""
+        """Class probabilities by head name: ``{head: (n_samples, n_classes) array}``.
+
+        Only classification heads are in it.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        proba : dict of str to ndarray of shape (n_samples, n_classes)
+            Each classification head's class probabilities, columns in its classes' order.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> {name: proba.shape for name, proba in est.predict_head_proba(X).items()}
+        {'income': (200, 10), 'gender': (200, 2)}
+        """
         raw = self._predict_raw(X)
         return {name: head.predict_proba(raw[name]) for name, head in self.heads_.items() if head.is_classifier_}
 
     def predict_heads(self, X):
         """Each head's predictions by head name: ``{head: array of shape (n_samples,)}``
-        (``(n_samples, n_outputs)`` for 2-D targets), labels in their original form."""
+        (``(n_samples, n_outputs)`` for 2-D targets), labels in their original form.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        predictions : dict of str to ndarray
+            Each head's predicted labels or values.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> {name: pred.shape for name, pred in est.predict_heads(X).items()}
+        {'age': (200,), 'income': (200,), 'gender': (200,)}
+        """
         return self._predict_columns(X)
 
     def _head_classes(self):
@@ -179,7 +282,28 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         (ensemble_size, n_samples, ...)}``, class probabilities for classification heads
         (as `predict_head_proba`) and values for regression heads. Their mean over the
         first axis is what the ensemble predicts; their standard deviation is the
-        members' spread."""
+        members' spread.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+
+        Returns
+        -------
+        members : dict of str to ndarray of shape (ensemble_size, n_samples, ...)
+            Each member's class probabilities or values, by head.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), ensemble_size=2, epochs=2, random_state=0)
+        >>> members = est.fit(X, Y).predict_members(X)
+        >>> {name: values.shape for name, values in members.items()}
+        {'age': (2, 200), 'income': (2, 200, 10), 'gender': (2, 200, 2)}
+        """
         members = self._member_outputs(X)
         return {
             name: np.stack([head.predict_proba(m) if head.is_classifier_ else head.decode(m) for m in members[name]])
@@ -191,11 +315,58 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         multilabel heads) and R² (regression heads).
 
         Use `score_heads` for each head's score, or `head_scorer` for any metric of one head.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True targets of every head, in a container as at fit.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        score : float
+            The mean of the heads' scores.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> isinstance(est.score(X, Y), float)
+        True
         """
         return float(np.mean(list(self.score_heads(X, y, sample_weight).values())))
 
     def score_heads(self, X, y, sample_weight=None):
-        """``{head: score}``: accuracy for classification heads, R² for regression heads."""
+        """``{head: score}``: accuracy for classification heads, R² for regression heads.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : target container
+            True targets of every head, in a container as at fit.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        scores : dict of str to float
+            Each head's score.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> sorted(est.score_heads(X, Y))
+        ['age', 'gender', 'income']
+        """
         columns = self._split_targets(y, reset=False)
         predicted = self._predict_columns(X)
         return {

@@ -1,14 +1,15 @@
 """Pool: compiled networks reused across fits of the same architecture.
 
-The first fit of a new Keras model traces (TensorFlow) or compiles (JAX) its train step:
-about 0.7 s however small the data, and with TensorFlow ~10 MiB that is never given back.
+The first fit of a new Keras model traces (TensorFlow) or compiles (JAX) its train step,
+a fixed cost however small the data, and with TensorFlow memory that is never given back
+(figures in benchmarks/README.md).
 A grid search fits the same architecture again and again, so a fit takes an idle compiled
 model of the same architecture and compile settings from this pool, loads into it the
 variables of the freshly built model (initial weights, dropout seeds) and its optimizer's
 initial state (kept when the model was first built), and trains it with the training
 functions it already has. Training is therefore the same as on the fresh model.
 
-Building that fresh model costs more than a small fit's training (~10 ms). With a seed, the
+Building that fresh model costs more than a small fit's training. With a seed, the
 initial state follows from the seed and the arguments the model is built and compiled from
 (`start_key`): the pool keeps the initial state of the last starts it saw, and a fit with a
 known start (every fold of a cross-validation, a grid search with a fixed ``random_state``)

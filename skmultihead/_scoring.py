@@ -111,6 +111,18 @@ def head_scorer(head, metric, **kwargs):
     HeadScorer
         ``scorer(estimator, X, y, sample_weight=None)``, where ``y`` is the full target
         container; its ``__name__`` (e.g. ``"age neg_mean_absolute_error"``) labels plots.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skmultihead import MultiOutputNNClassifier, head_scorer
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+    >>> scoring = {"income": head_scorer("income", "accuracy"), "age": head_scorer("age", "r2")}
+    >>> scores = cross_validate(est, X, Y, cv=2, scoring=scoring)
+    >>> scores["test_income"].shape, scores["test_age"].shape
+    ((2,), (2,))
     """
     if kwargs and not (callable(metric) and not hasattr(metric, "_score_func")):
         raise TypeError(

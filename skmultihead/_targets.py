@@ -39,6 +39,25 @@ def _default_names(n):
     return tuple(f"output_{i}" for i in range(n))
 
 
+def as_pandas(y):
+    """A polars DataFrame or Series as its pandas counterpart (column names and dtypes
+    kept: numbers, booleans, strings); any other DataFrame library's frame through the
+    Arrow interface (needs pyarrow); anything else unchanged."""
+    if type(y).__module__.split(".")[0] == "polars" and hasattr(y, "to_numpy"):
+        if hasattr(y, "columns"):
+            return pd.DataFrame({name: y[name].to_numpy() for name in y.columns})
+        return pd.Series(y.to_numpy(), name=y.name)
+    if hasattr(y, "__arrow_c_stream__") and not isinstance(y, (pd.DataFrame, pd.Series, np.ndarray)):
+        try:
+            return pd.DataFrame.from_arrow(y)
+        except ImportError as error:
+            raise TypeError(
+                f"y of type {type(y).__name__} is read through the Arrow interface, which needs pyarrow; "
+                "install pyarrow or convert y to a pandas DataFrame."
+            ) from error
+    return y
+
+
 def split_targets(y):
     """Split a target container into ``{head name: numpy array}`` and its layout.
 
@@ -51,6 +70,7 @@ def split_targets(y):
     """
     if y is None:
         raise ValueError(f"this estimator requires y to be passed, but the target y is None; expected {ACCEPTED}.")
+    y = as_pandas(y)
     if isinstance(y, pd.DataFrame):
         names = tuple(str(c) for c in y.columns)
         if len(set(names)) != len(names):
@@ -172,6 +192,7 @@ def split_indicator(y, layout=None, classes=None):
     """
     if y is None:
         raise ValueError(f"this estimator requires y to be passed, but the target y is None; expected {INDICATOR_ACCEPTED}.")
+    y = as_pandas(y)
     if isinstance(y, pd.DataFrame):
         indicator, new = _from_dataframe(y)
     elif sparse.issparse(y):
@@ -413,6 +434,7 @@ def split_factors(y, separator=None, factor_names=None, factor_shape=None, layou
     """
     if y is None:
         raise ValueError(f"this estimator requires y to be passed, but the target y is None; expected {FACTOR_ACCEPTED}.")
+    y = as_pandas(y)
     given = layout
     if factor_shape is not None:
         columns, layout = _from_one_hot(y, factor_shape)

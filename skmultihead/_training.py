@@ -435,7 +435,7 @@ class _JaxEngine:
         return _floats(self._jax.device_get(self._results(metrics)))
 
     def _reset_metrics(self):
-        """The metric variables' values after a reset (kept: resetting costs a few ms)."""
+        """The metric variables' values after a reset (kept: resetting is not free)."""
         if self._metrics_reset is None:
             self.model.reset_metrics()
             self._metrics_reset = [v.value for v in self.model.metrics_variables]

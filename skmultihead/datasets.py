@@ -15,17 +15,29 @@ def make_social_media(n_samples=2000, n_features=20, noise=0.3, random_state=Non
     Parameters
     ----------
     n_samples : int, default=2000
+        Number of users (rows).
     n_features : int, default=20
-        At least 6.
+        Number of features; at least 6.
     noise : float, default=0.3
         Standard deviation of the noise added to each target's latent score.
     random_state : int, RandomState or None, default=None
+        Seeds the generator: the same int gives the same data.
 
     Returns
     -------
     X : DataFrame of shape (n_samples, n_features)
         Columns ``x0``, ``x1``, ...
-    Y : DataFrame with columns ``age``, ``income``, ``gender``
+    Y : DataFrame of shape (n_samples, 3)
+        Columns ``age`` (float), ``income`` (str) and ``gender`` (str).
+
+    Examples
+    --------
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(100, random_state=0)
+    >>> X.shape, Y.columns.tolist()
+    ((100, 20), ['age', 'income', 'gender'])
+    >>> sorted(Y["gender"].unique())
+    ['f', 'm']
     """
     if n_features < 6:
         raise ValueError(f"n_features must be at least 6; got {n_features}.")
@@ -51,20 +63,33 @@ def make_tagged_items(n_samples=2000, n_features=250, n_labels=17, n_informative
     Parameters
     ----------
     n_samples : int, default=2000
+        Number of items (rows).
     n_features : int, default=250
+        Number of features.
     n_labels : int, default=17
-        At least 2.
+        Number of tags; at least 2.
     n_informative : int, default=20
         Features that carry the signal; at most ``n_features``.
     noise : float, default=0.5
         Standard deviation of the noise added to each tag's latent score.
     random_state : int, RandomState or None, default=None
+        Seeds the generator: the same int gives the same data.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features), float32
+    X : ndarray of shape (n_samples, n_features)
+        The features, float32.
     Y : DataFrame of shape (n_samples, n_labels)
         0/1 columns ``tag_00``, ``tag_01``, ...
+
+    Examples
+    --------
+    >>> from skmultihead.datasets import make_tagged_items
+    >>> X, Y = make_tagged_items(100, n_features=30, n_labels=3, random_state=0)
+    >>> X.shape, X.dtype
+    ((100, 30), dtype('float32'))
+    >>> Y.columns.tolist()
+    ['tag_00', 'tag_01', 'tag_02']
     """
     if n_labels < 2 or not 1 <= n_informative <= n_features:
         raise ValueError(
@@ -91,17 +116,29 @@ def make_distance_size(n_samples=2000, n_noise=4, noise=0.3, random_state=None):
     Parameters
     ----------
     n_samples : int, default=2000
+        Number of objects (rows).
     n_noise : int, default=4
         Number of noise columns.
     noise : float, default=0.3
         Standard deviation of the noise added to each factor's latent score.
     random_state : int, RandomState or None, default=None
+        Seeds the generator: the same int gives the same data.
 
     Returns
     -------
     X : DataFrame of shape (n_samples, 5 + n_noise)
+        Columns ``parallax``, ``haze``, ``width``, ``height``, ``depth``, ``noise_0``, ...
     y : ndarray of str, shape (n_samples,)
         Joint labels.
+
+    Examples
+    --------
+    >>> from skmultihead.datasets import make_distance_size
+    >>> X, y = make_distance_size(100, n_noise=2, random_state=0)
+    >>> X.columns.tolist()
+    ['parallax', 'haze', 'width', 'height', 'depth', 'noise_0', 'noise_1']
+    >>> sorted(set(y))
+    ['far-large', 'far-medium', 'far-small', 'near-large', 'near-medium', 'near-small']
     """
     rng = check_random_state(random_state)
     columns = ["parallax", "haze", "width", "height", "depth"] + [f"noise_{i}" for i in range(n_noise)]
@@ -125,18 +162,30 @@ def make_headlines(n_samples=2000, vocab_size=1000, max_words=20, random_state=N
     Parameters
     ----------
     n_samples : int, default=2000
+        Number of headlines (rows).
     vocab_size : int, default=1000
         Token ids are in ``[0, vocab_size)``; at least 200.
     max_words : int, default=20
         Columns of tokens; headlines have 5 to ``max_words`` words.
     random_state : int, RandomState or None, default=None
+        Seeds the generator: the same int gives the same data.
 
     Returns
     -------
     X : DataFrame of shape (n_samples, max_words + 5)
         Columns ``tok_0`` ... (int token ids), ``hour``, ``weekday``, ``n_words``,
         ``n_links``, ``n_tags``.
-    Y : DataFrame with columns ``clicked`` and ``topic``
+    Y : DataFrame of shape (n_samples, 2)
+        Columns ``clicked`` (0/1) and ``topic`` (str).
+
+    Examples
+    --------
+    >>> from skmultihead.datasets import make_headlines
+    >>> X, Y = make_headlines(100, max_words=10, random_state=0)
+    >>> X.shape, Y.columns.tolist()
+    ((100, 15), ['clicked', 'topic'])
+    >>> sorted(Y["topic"].unique())
+    ['politics', 'sport', 'tech']
     """
     if vocab_size < 200:
         raise ValueError(f"vocab_size must be at least 200; got {vocab_size}.")
