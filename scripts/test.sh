@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Set up, then run the tests: all of them under TensorFlow (the default backend), and those
-# whose behaviour depends on the backend (marked "backend") under JAX, and under PyTorch
-# where it is installed (pip install -e ".[torch]").
+# Set up, then run the tests: all of them and the docstring examples under TensorFlow (the
+# default backend), those whose behaviour depends on the backend (marked "backend") under
+# JAX, and under PyTorch where it is installed (pip install -e ".[torch]"); then build the
+# API reference (docs/) with warnings as errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh test,examples
+bash scripts/setup.sh test,examples,docs
 export TF_CPP_MIN_LOG_LEVEL=3
-echo "== Keras backend: tensorflow (every test)"
-KERAS_BACKEND=tensorflow .venv/bin/python -m pytest "$@"
+echo "== Keras backend: tensorflow (every test and docstring example)"
+KERAS_BACKEND=tensorflow .venv/bin/python -m pytest --doctest-modules tests skmultihead "$@"
 echo "== Keras backend: jax (tests marked backend)"
 KERAS_BACKEND=jax .venv/bin/python -m pytest -m backend "$@"
 if .venv/bin/python -c "import torch" 2>/dev/null; then
@@ -16,3 +17,5 @@ if .venv/bin/python -c "import torch" 2>/dev/null; then
 else
     echo "== Keras backend: torch skipped (PyTorch is not installed; pip install -e '.[torch]' to test it)"
 fi
+echo "== API reference (docs/)"
+bash scripts/docs.sh
