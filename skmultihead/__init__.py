@@ -5,7 +5,7 @@ from ._factored import FactoredLabelNN
 from ._heads import HEAD_KINDS, Head
 from ._multilabel import MultiLabelNN
 from ._multioutput import MultiOutputNNClassifier
-from ._scoring import head_scorer
+from ._scoring import HeadScorer, head_scorer
 
 __all__ = [
     "DenseBranch",
@@ -13,6 +13,7 @@ __all__ = [
     "FactoredLabelNN",
     "HEAD_KINDS",
     "Head",
+    "HeadScorer",
     "MultiLabelNN",
     "MultiOutputNNClassifier",
     "head_scorer",

@@ -198,6 +198,35 @@ class MultiHeadBase(BaseWrapper):
             raise
         self._keep_lease(previous=lease)
 
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train one more epoch on ``(X, y)``, keeping the network (building it on the first call).
+
+        Parameters
+        ----------
+        X, y
+            Features and targets, as in `fit`; every call must have the same heads.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each sample, as in `fit`.
+        **kwargs
+            Training arguments, as in `fit`.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), random_state=0)
+        >>> est = est.partial_fit(X[:100], Y[:100]).partial_fit(X[100:], Y[100:])
+        >>> len(est.history_["loss"])
+        2
+        """
+        return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
     def initialize(self, X, y):
         """Build the network for ``X`` and ``y`` with its initial weights, without training.
 

@@ -51,10 +51,35 @@ class _HeadView(BaseEstimator):
 
 
 class HeadScorer:
-    """A scikit-learn scorer of one head; see `head_scorer`.
+    """A scikit-learn scorer of one head, as `head_scorer` returns it.
 
     Takes ``sample_weight`` as scikit-learn's scorers do: given directly, or through
     metadata routing once requested with ``set_score_request(sample_weight=True)``.
+
+    Parameters
+    ----------
+    head : str
+        The head it scores.
+    scorer : callable
+        A scikit-learn scorer, applied to the head seen as a single-output estimator.
+    name : str
+        Its ``__name__``, which plots take as the score's name.
+
+    Examples
+    --------
+    >>> import numpy as np, sklearn
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skmultihead import MultiOutputNNClassifier, head_scorer
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> weights = np.where(Y["gender"] == "f", 2.0, 1.0)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0)
+    ...     scorer = head_scorer("gender", "accuracy").set_score_request(sample_weight=True)
+    ...     result = cross_validate(est.set_fit_request(sample_weight=True), X, Y, cv=2,
+    ...                             scoring={"gender": scorer}, params={"sample_weight": weights})
+    >>> result["test_gender"].shape
+    (2,)
     """
 
     def __init__(self, head, scorer, name):
@@ -70,19 +95,30 @@ class HeadScorer:
         return self.scorer(view, X, y_head, **kwargs)
 
     def set_score_request(self, *, sample_weight=None):
-        """Whether the scorer receives ``sample_weight`` through metadata routing (True,
-        False, None or an alias), as ``make_scorer(...).set_score_request``.
+        """Whether the scorer receives ``sample_weight`` through metadata routing, as
+        ``make_scorer(...).set_score_request``.
+
+        Parameters
+        ----------
+        sample_weight : bool, None or str, default=None
+            True: passed on when given; False: not passed; None: an error when given; a
+            str: the name it is given under.
 
         Returns
         -------
-        self
+        self : HeadScorer
         """
         self._metadata_request = MetadataRequest(owner=self)
         self._metadata_request.score.add_request(param="sample_weight", alias=sample_weight)
         return self
 
     def get_metadata_routing(self):
-        """The scorer's metadata request (scikit-learn's routing reads it)."""
+        """The scorer's metadata request (scikit-learn's routing reads it).
+
+        Returns
+        -------
+        sklearn.utils.metadata_routing.MetadataRequest
+        """
         return self._metadata_request
 
     def __repr__(self):
