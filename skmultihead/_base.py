@@ -507,10 +507,14 @@ class MultiHeadBase(BaseWrapper):
             )
 
     def _forward(self, X):
-        """``{output name: network output}`` (heads and auxiliary heads) for a validated float array."""
+        """``{output name: network output}`` (heads and auxiliary heads) for a validated float
+        array; from the network's current weights once ``model_`` has been handed out."""
         inputs = self._model_inputs(X)
-        if self._numpy_forward is not None:
-            return self._numpy_forward(inputs)
+        forward = self._numpy_forward
+        if forward is not None and self._lease.exposed:  # the user may have set its weights
+            forward = numpy_forward(self._network)
+        if forward is not None:
+            return forward(inputs)
         return _keras_forward(self._network, inputs)
 
     def _member_outputs(self, X):

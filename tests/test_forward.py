@@ -91,3 +91,19 @@ def test_chunks_reused_buffers_and_threads_keep_every_call_separate(monkeypatch)
     with ThreadPoolExecutor(4) as pool:
         for rows, got in zip(blocks, pool.map(labels, blocks)):
             np.testing.assert_allclose(got, expected[rows], rtol=1e-5, atol=1e-6)
+
+
+def test_predictions_follow_weights_set_on_model_(tmp_path):
+    X, Y = make_social_media(200, random_state=0)
+    est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    other = MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)
+    before = est.predict_head_proba(X)["income"]
+    est.model_.set_weights(other.model_.get_weights())
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], other.predict_head_proba(X)["income"], rtol=1e-6)
+    assert not np.allclose(est.predict_head_proba(X)["income"], before)
+    path = tmp_path / "first.weights.h5"
+    MultiOutputNNClassifier(**QUICK).fit(X, Y).model_.save_weights(path)
+    est.model_.load_weights(path)
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], before, rtol=1e-6)
+    expected = _keras_outputs(est, X)["income"]
+    np.testing.assert_allclose(est.predict_head_proba(X)["income"], expected / expected.sum(1, keepdims=True), rtol=1e-5)
