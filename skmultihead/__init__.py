@@ -1,6 +1,7 @@
 """Multi-head neural networks as scikit-learn estimators."""
 
 from ._branches import DenseBranch, EmbeddingBranch
+from ._display import HistoryDisplay
 from ._factored import FactoredLabelNN
 from ._heads import HEAD_KINDS, Head
 from ._multilabel import MultiLabelNN
@@ -14,6 +15,7 @@ __all__ = [
     "HEAD_KINDS",
     "Head",
     "HeadScorer",
+    "HistoryDisplay",
     "MultiLabelNN",
     "MultiOutputNNClassifier",
     "head_scorer",
