@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3
-.venv/bin/python -m sphinx -W --keep-going -b html docs docs/_build/html
+.venv/bin/python -m sphinx -E -W --keep-going -b html docs docs/_build/html

@@ -21,6 +21,9 @@ ENCODERS = ("pool", "conv1d", "lstm", "gru")
 class DenseBranch(BaseEstimator):
     """Dense layers of one input's own, before it joins the other inputs.
 
+    Its method ``build`` is what the estimators call; a user normally only constructs a
+    `DenseBranch` and passes it in ``branches``.
+
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default=()
@@ -62,7 +65,32 @@ class DenseBranch(BaseEstimator):
         self.dropout = dropout
 
     def build(self, x, name, *, activation, seeds):
-        """The branch's output tensor for input tensor ``x``; layers are named ``<name>_...``."""
+        """Build the branch's layers on input tensor ``x`` and return their output.
+
+        Parameters
+        ----------
+        x : keras tensor of shape (batch, n_columns)
+            The input's Keras tensor.
+        name : str
+            The input's name; the layers are named ``<name>_<i>``.
+        activation : str
+            Activation used when the branch's ``activation`` is None.
+        seeds : callable
+            Called without arguments for each layer's seed (an int or None).
+
+        Returns
+        -------
+        output : keras tensor of shape (batch, units)
+            ``x`` itself when ``hidden_layer_sizes`` is ().
+
+        Examples
+        --------
+        >>> import keras
+        >>> from skmultihead import DenseBranch
+        >>> out = DenseBranch((4,)).build(keras.Input((3,)), "a", activation="relu", seeds=lambda: 0)
+        >>> tuple(out.shape)
+        (None, 4)
+        """
         sizes = as_sizes(self.hidden_layer_sizes)
         return stack(x, sizes, self.activation or activation, name, seeds, layer_rates(self.dropout, sizes))
 
@@ -70,7 +98,9 @@ class DenseBranch(BaseEstimator):
 class EmbeddingBranch(BaseEstimator):
     """Integer token ids (one per column) through an embedding and a sequence encoder.
 
-    Token 0 is padding: the "pool", "lstm" and "gru" encoders mask it.
+    Token 0 is padding: the "pool", "lstm" and "gru" encoders mask it. Its methods
+    (``check``, ``token_array``, ``build``) are what the estimators call; a user normally
+    only constructs an `EmbeddingBranch` and passes it in ``branches``.
 
     Parameters
     ----------
@@ -123,7 +153,31 @@ class EmbeddingBranch(BaseEstimator):
         self.kernel_size = kernel_size
 
     def check(self, input_name):
-        """Raise ValueError naming ``input_name`` if a parameter is not valid."""
+        """Check the branch's parameters.
+
+        Parameters
+        ----------
+        input_name : str
+            The input's name, used in error messages.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ValueError
+            If a parameter is not valid.
+
+        Examples
+        --------
+        >>> from skmultihead import EmbeddingBranch
+        >>> EmbeddingBranch(vocab_size=100).check("tokens")
+        >>> EmbeddingBranch(vocab_size=100, dim=0).check("tokens")
+        Traceback (most recent call last):
+        ...
+        ValueError: EmbeddingBranch of input 'tokens': dim must be a positive int; got 0.
+        """
         where = f"EmbeddingBranch of input {input_name!r}"
         for param in ("vocab_size", "dim", "units", "kernel_size"):
             value = getattr(self, param)
@@ -135,7 +189,34 @@ class EmbeddingBranch(BaseEstimator):
             raise ValueError(f"{where}: encoder must be one of {quoted(ENCODERS)}; got {self.encoder!r}.")
 
     def token_array(self, values, input_name, columns):
-        """``values`` as an int32 array of token ids, checked; ``columns`` names its columns."""
+        """The input's values as an int32 array of token ids, checked.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_samples, n_columns)
+            The input's values.
+        input_name : str
+            The input's name, used in error messages.
+        columns : sequence of str
+            Names of the input's columns, used in error messages.
+
+        Returns
+        -------
+        tokens : ndarray of shape (n_samples, n_columns), dtype int32
+            The token ids.
+
+        Raises
+        ------
+        ValueError
+            If a value is not an integer in ``[0, vocab_size)``.
+
+        Examples
+        --------
+        >>> from skmultihead import EmbeddingBranch
+        >>> tokens = EmbeddingBranch(vocab_size=10).token_array([[1.0, 2.0], [0.0, 9.0]], "tokens", ["t0", "t1"])
+        >>> tokens.tolist(), tokens.dtype.name
+        ([[1, 2], [0, 9]], 'int32')
+        """
         values = np.asarray(values)
         bad = (values != np.round(values)) | (values < 0) | (values >= self.vocab_size)
         if bad.any():
@@ -148,7 +229,34 @@ class EmbeddingBranch(BaseEstimator):
         return values.astype(np.int32)
 
     def build(self, x, name, *, activation, seeds):
-        """The branch's output tensor for token-id tensor ``x``; layers are named ``<name>_...``."""
+        """Build the embedding and encoder on token-id tensor ``x`` and return their output.
+
+        Parameters
+        ----------
+        x : keras tensor of shape (batch, n_columns)
+            The input's Keras tensor of token ids.
+        name : str
+            The input's name; the layers are named ``<name>_embedding``,
+            ``<name>_<encoder>``, ...
+        activation : str
+            Activation of the "conv1d" encoder.
+        seeds : callable
+            Called without arguments for each layer's seed (an int or None).
+
+        Returns
+        -------
+        output : keras tensor of shape (batch, dim) or (batch, units)
+            ``(batch, dim)`` for the "pool" encoder, ``(batch, units)`` for the others.
+
+        Examples
+        --------
+        >>> import keras
+        >>> from skmultihead import EmbeddingBranch
+        >>> branch = EmbeddingBranch(vocab_size=10, dim=4, encoder="gru", units=6)
+        >>> out = branch.build(keras.Input((5,)), "tokens", activation="relu", seeds=lambda: 0)
+        >>> tuple(out.shape)
+        (None, 6)
+        """
         x = keras.layers.Embedding(
             int(self.vocab_size),
             int(self.dim),

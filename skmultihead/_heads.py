@@ -30,6 +30,9 @@ CLASSIFICATION = ("binary", "multiclass", "multilabel")
 class Head(BaseEstimator):
     """Specification of one output head.
 
+    Its methods (``fit``, ``encode``, ``decode``, ...) are what the estimators call; a user
+    normally only constructs a `Head` and passes it in ``heads``.
+
     Parameters
     ----------
     kind : {"binary", "multiclass", "multilabel", "regression"} or None, default=None
@@ -100,7 +103,35 @@ class Head(BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, y, name):
-        """Learn the encoding of this head's target ``y``; ``name`` is used in messages."""
+        """Learn the encoding of this head's target: its kind, classes or standardization.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_columns)
+            The head's training target.
+        name : str
+            The head's name, used in error messages.
+
+        Returns
+        -------
+        self : Head
+            The fitted head.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` has missing values, more than 2 dimensions, or does not fit the
+            declared kind or ``classes``.
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> head = Head().fit(["b", "a", "b", "c"], "color")
+        >>> head.kind_, head.classes_.tolist(), head.n_outputs_
+        ('multiclass', ['a', 'b', 'c'], 3)
+        >>> Head().fit([1.5, 2.0, 3.5], "age").kind_
+        'regression'
+        """
         self.name_ = name
         y = np.asarray(y)
         _check_no_missing(y, name)
@@ -202,24 +233,108 @@ class Head(BaseEstimator):
     # -- what the network is given and what it returns ------------------------------------
     @property
     def activation_(self):
+        """Activation of the head's output layer: ``activation`` or the kind's default.
+
+        Returns
+        -------
+        activation : str
+            The activation name.
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> Head().fit([0, 1, 1], "clicked").activation_
+        'sigmoid'
+        """
         return self.activation or HEAD_KINDS[self.kind_]["activation"]
 
     @property
     def loss_(self):
+        """Loss of the head: ``loss`` or the kind's default.
+
+        Returns
+        -------
+        loss : str or keras.losses.Loss
+            The loss.
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> Head().fit(["a", "b", "c"], "color").loss_
+        'sparse_categorical_crossentropy'
+        """
         return self.loss or HEAD_KINDS[self.kind_]["loss"]
 
     def network_spec(self):
-        """What the network takes from this head (not the regression scaling, which stays
-        outside it): parameters, kind, output units and class labels."""
+        """What the network takes from this head: parameters, kind, output units, classes.
+
+        The regression scaling is left out; it stays outside the network.
+
+        Returns
+        -------
+        spec : dict
+            The head's parameters and ``kind_``, ``n_outputs_`` and ``classes_`` (None for
+            regression heads).
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> spec = Head(units=(4,)).fit([0, 1, 1], "clicked").network_spec()
+        >>> spec["kind_"], spec["n_outputs_"], spec["units"], spec["classes_"].tolist()
+        ('binary', 1, (4,), [0, 1])
+        """
         return {**self.get_params(deep=False), "kind_": self.kind_, "n_outputs_": self.n_outputs_,
                 "classes_": getattr(self, "classes_", None)}
 
     @property
     def is_classifier_(self):
+        """Whether the head is a classification head (binary, multiclass or multilabel).
+
+        Returns
+        -------
+        is_classifier : bool
+            False for regression heads.
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> Head().fit([0, 1, 1], "clicked").is_classifier_
+        True
+        >>> Head().fit([1.5, 2.0, 3.5], "age").is_classifier_
+        False
+        """
         return self.kind_ in CLASSIFICATION
 
     def encode(self, y):
-        """The target as the network is trained on it."""
+        """The target as the network is trained on it.
+
+        Class labels become class indices (float32 for binary heads, int32 for multiclass
+        heads), multilabel indicators float32, regression targets standardized float32.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_columns)
+            Target values in the form of the training target.
+
+        Returns
+        -------
+        encoded : ndarray
+            The encoded target.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` has missing values, labels not seen in `fit`, or the wrong number of
+            columns.
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> head = Head().fit(["b", "a", "b", "c"], "color")
+        >>> codes = head.encode(["a", "c"])
+        >>> codes.tolist(), codes.dtype.name
+        ([0, 2], 'int32')
+        """
         y = np.asarray(y)
         _check_no_missing(y, self.name_)
         if y.ndim == 2 and y.shape[1] == 1 and self.ndim_ == 1:
@@ -243,7 +358,27 @@ class Head(BaseEstimator):
         return codes.astype("float32" if self.kind_ == "binary" else "int32")
 
     def predict_proba(self, raw):
-        """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
+        """Class probabilities from the network's output, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        raw : array-like of shape (n_samples, n_outputs)
+            The head's output from the network.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Binary heads: the probabilities of both classes; multiclass heads: rows
+            renormalized to sum to 1; multilabel heads: each label's probability.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmultihead import Head
+        >>> head = Head().fit([0, 1, 1], "clicked")
+        >>> head.predict_proba(np.array([[0.25], [0.75]])).tolist()
+        [[0.75, 0.25], [0.25, 0.75]]
+        """
         raw = np.asarray(raw, dtype=float)
         if self.kind_ == "binary":
             p = raw.reshape(-1)
@@ -253,7 +388,27 @@ class Head(BaseEstimator):
         return raw
 
     def decode(self, raw):
-        """Predictions in the form of the training target."""
+        """Predictions in the form of the training target, from the network's output.
+
+        Parameters
+        ----------
+        raw : array-like of shape (n_samples, n_outputs)
+            The head's output from the network.
+
+        Returns
+        -------
+        prediction : ndarray of shape (n_samples,) or (n_samples, n_columns)
+            Class labels (one-hot rows or 0/1 indicators for 2-D targets), or regression
+            values on the target's scale.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmultihead import Head
+        >>> head = Head().fit(["b", "a", "b", "c"], "color")
+        >>> head.decode(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])).tolist()
+        ['a', 'c']
+        """
         raw = np.asarray(raw)
         if self.kind_ == "regression":
             values = raw * self.scale_ + self.mean_
@@ -268,7 +423,29 @@ class Head(BaseEstimator):
         return self.classes_[codes]
 
     def score(self, y, prediction, sample_weight=None):
-        """Accuracy (classification; subset accuracy for multilabel) or R² (regression)."""
+        """Accuracy (classification; subset accuracy for multilabel) or R² (regression).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_columns)
+            True target values.
+        prediction : ndarray
+            Predictions, as returned by `decode`.
+        sample_weight : array-like of shape (n_samples,), optional
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The accuracy or R².
+
+        Examples
+        --------
+        >>> from skmultihead import Head
+        >>> head = Head().fit(["b", "a", "b", "c"], "color")
+        >>> float(head.score(["a", "c"], head.decode([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])))
+        1.0
+        """
         if self.kind_ == "regression":
             return r2_score(np.asarray(y, dtype=float).reshape(prediction.shape), prediction, sample_weight=sample_weight)
         return accuracy_score(np.asarray(y).reshape(prediction.shape), prediction, sample_weight=sample_weight)
