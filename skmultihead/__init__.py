@@ -7,6 +7,7 @@ from ._heads import HEAD_KINDS, Head
 from ._multilabel import MultiLabelNN
 from ._multioutput import MultiOutputNNClassifier
 from ._scoring import HeadScorer, head_scorer
+from ._views import HeadClassifier, HeadRegressor
 
 __all__ = [
     "DenseBranch",
@@ -14,6 +15,8 @@ __all__ = [
     "FactoredLabelNN",
     "HEAD_KINDS",
     "Head",
+    "HeadClassifier",
+    "HeadRegressor",
     "HeadScorer",
     "HistoryDisplay",
     "MultiLabelNN",

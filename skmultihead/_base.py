@@ -34,6 +34,7 @@ from ._model import build_model, compile_model, member_name, resolve_aux_heads, 
 from ._params import COMMON, ROUTED, InvalidParameterError, as_sizes, build_optimizer, check_params, routed
 from ._pool import POOL, Lease, copy_values, start_key
 from ._training import needs_keras_fit, split_validation, train
+from ._views import head_view
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
 AUTO_BATCH_SIZE = 200  # as scikit-learn's MLP: batches of min(200, rows)
@@ -553,6 +554,33 @@ class MultiHeadBase(BaseWrapper):
         """
         raw = self._predict_raw(X)
         return {aux.name: self.heads_[aux.target].decode(raw[aux.name]) for aux in self.aux_heads_}
+
+    def head_estimator(self, head):
+        """One head as a fitted scikit-learn classifier or regressor, for displays,
+        calibration, threshold tuning, permutation importance and partial dependence.
+
+        Parameters
+        ----------
+        head : str
+            A key of ``predict_heads``: a head, a label of `MultiLabelNN`, a factor or
+            ``"joint"`` of `FactoredLabelNN`.
+
+        Returns
+        -------
+        HeadClassifier or HeadRegressor
+            A view sharing this estimator's network (nothing is copied).
+
+        Examples
+        --------
+        >>> from skmultihead import MultiOutputNNClassifier
+        >>> from skmultihead.datasets import make_social_media
+        >>> X, Y = make_social_media(200, random_state=0)
+        >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> type(est.head_estimator("income")).__name__, type(est.head_estimator("age")).__name__
+        ('HeadClassifier', 'HeadRegressor')
+        """
+        self._check_fitted()
+        return head_view(self, head)
 
     def score_aux(self, X, y, sample_weight=None):
         """Each auxiliary head's score on ``(X, y)``: ``{aux name: score}``, the score its

@@ -4,50 +4,10 @@ A head is a head of `MultiOutputNNClassifier`, a label of `MultiLabelNN`, or a f
 the ``"joint"`` of `FactoredLabelNN` (the keys of ``predict_heads``).
 """
 
-from sklearn.base import BaseEstimator
 from sklearn.metrics import get_scorer, make_scorer
-from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import MetadataRequest
 
-from ._messages import quoted, suggest
-
-
-def _final_step(estimator):
-    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
-
-
-class _HeadView(BaseEstimator):
-    """One head of a fitted multi-head estimator (or a Pipeline ending in one), seen as a
-    single-output classifier or regressor, so scikit-learn's scorers apply unchanged."""
-
-    def __init__(self, estimator, head):
-        self.estimator = estimator
-        self.head = head
-        classes = _final_step(estimator)._head_classes()
-        if head not in classes:
-            heads = list(classes)
-            raise ValueError(f"head_scorer names head {head!r}; the heads are {quoted(heads)}.{suggest(head, heads)}")
-        if classes[head] is not None:
-            self.classes_ = classes[head]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier" if hasattr(self, "classes_") else "regressor"
-        return tags
-
-    def _final(self, X):
-        """The multi-head estimator and its input X (after a Pipeline's transformers)."""
-        if isinstance(self.estimator, Pipeline):
-            return self.estimator[-1], self.estimator[:-1].transform(X)
-        return self.estimator, X
-
-    def predict(self, X):
-        estimator, X = self._final(X)
-        return estimator.predict_heads(X)[self.head]
-
-    def predict_proba(self, X):
-        estimator, X = self._final(X)
-        return estimator.predict_head_proba(X)[self.head]
+from ._views import _final_step, head_view
 
 
 class HeadScorer:
@@ -87,7 +47,7 @@ class HeadScorer:
         self._metadata_request = MetadataRequest(owner=self)
 
     def __call__(self, estimator, X, y, sample_weight=None):
-        view = _HeadView(estimator, self.head)
+        view = head_view(estimator, self.head)
         y_head = _final_step(estimator)._head_targets(y).get(self.head)
         if y_head is None:
             raise ValueError(f"head_scorer for head {self.head!r}: y has no target for that head.")

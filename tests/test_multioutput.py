@@ -300,8 +300,15 @@ def test_grid_search_mixed_target_default_scorer(data):
     pipe = make_pipeline(StandardScaler(), MultiOutputNNClassifier(**dict(FAST, epochs=5)))
     search = GridSearchCV(pipe, {"multioutputnnclassifier__loss_weights__gender": [1.0, 10.0]}, cv=5, n_jobs=2)
     search.fit(X, Y)  # Y mixes a float column with string labels
-    assert search.best_params_["multioutputnnclassifier__loss_weights__gender"] in (1.0, 10.0)
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    splits = np.array([search.cv_results_[f"split{i}_test_score"] for i in range(5)])
+    # the routed weight reaches each fold's network: same seed, other weight, other scores in every fold
+    assert (np.abs(splits[:, 0] - splits[:, 1]) > 1e-4).all(), splits
+    # the default score (mean of the heads' scores) of what was learned: an untrained network scores ~0.2
+    assert (search.cv_results_["mean_test_score"] > 0.45).all(), search.cv_results_["mean_test_score"]
+    # the refitted best pipeline trains with the best weight: its total loss weighs gender by it
+    weight = search.best_params_["multioutputnnclassifier__loss_weights__gender"]
+    h = search.best_estimator_[-1].history_
+    assert h["loss"][-1] == pytest.approx(h["age_loss"][-1] + h["income_loss"][-1] + weight * h["gender_loss"][-1], rel=1e-3)
 
 
 def test_randomized_search_with_head_scorers_and_refit(data):
@@ -316,9 +323,18 @@ def test_randomized_search_with_head_scorers_and_refit(data):
         refit="gender_auc",
         random_state=0,
     ).fit(X, Y)
-    best = search.cv_results_["mean_test_gender_auc"].max()
-    assert search.best_score_ == pytest.approx(best)
-    assert best > 0.8
+    results = search.cv_results_
+    weights = [p["loss_weights__gender"] for p in results["params"]]
+    assert sorted(weights) == [0.0, 5.0]  # random_state=0 draws both gender weights
+    for weight, auc, r2 in zip(weights, results["mean_test_gender_auc"], results["mean_test_age_r2"], strict=True):
+        # gender weighted 0 is never trained (AUC ~0.5); age trains in both (a mean predictor has R² ~0)
+        assert (auc > 0.8) if weight else (auc < 0.65), (weight, auc)
+        assert r2 > 0.2, (weight, r2)
+    # refit="gender_auc" keeps the candidate that trained gender, and its score is that head's AUC
+    assert search.best_params_["loss_weights__gender"] == 5.0
+    _, _, Xv, Yv = data
+    proba = search.best_estimator_.predict_head_proba(Xv)["gender"][:, 1]
+    assert search.score(Xv, Yv) == pytest.approx(roc_auc_score(Yv["gender"] == "m", proba))
 
 
 @pytest.mark.parametrize(
@@ -373,7 +389,7 @@ def test_head_scorer_single_target_and_pipeline(data):
 
 def test_head_scorer_unknown_head(fitted, data):
     _, _, Xv, Yv = data
-    with pytest.raises(ValueError, match="head_scorer names head 'gendr'; the heads are 'age', 'income', 'gender'"):
+    with pytest.raises(ValueError, match="'gendr' is not a head of this MultiOutputNNClassifier; the heads are 'age', 'income', 'gender'"):
         head_scorer("gendr", "accuracy")(fitted, Xv, Yv)
 
 

@@ -37,7 +37,7 @@ def test_a_label_of_multilabel_nn_and_a_factor_or_the_joint_of_factored_label_nn
         assert head_scorer(head, "accuracy")(factored, X[200:], joint[200:]) == pytest.approx(
             accuracy_score(truth, heads[head])
         )
-    with pytest.raises(ValueError, match="head_scorer names head 'gendr'.*Did you mean 'gender'"):
+    with pytest.raises(ValueError, match="'gendr' is not a head of this FactoredLabelNN.*Did you mean 'gender'"):
         head_scorer("gendr", "accuracy")(factored, X, joint)
 
 

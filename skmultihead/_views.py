@@ -1,0 +1,154 @@
+"""Views: one head of a fitted multi-head estimator as a fitted single-output estimator.
+
+A head is a head of `MultiOutputNNClassifier`, a label of `MultiLabelNN`, or a factor or
+the ``"joint"`` of `FactoredLabelNN` (the keys of ``predict_heads``). The view shares the
+estimator's network: nothing is copied, and it follows the estimator when that is refitted.
+"""
+
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.pipeline import Pipeline
+
+from ._messages import quoted, suggest
+
+
+def head_view(estimator, head):
+    """``estimator``'s head ``head`` as a `HeadClassifier` or `HeadRegressor`.
+
+    ``estimator`` is a fitted multi-head estimator or a Pipeline ending in one.
+    """
+    classes = _final_step(estimator)._head_classes()
+    if head not in classes:
+        heads = list(classes)
+        raise ValueError(
+            f"{head!r} is not a head of this {type(_final_step(estimator)).__name__}; the heads are "
+            f"{quoted(heads)}.{suggest(head, heads)}"
+        )
+    return (HeadRegressor if classes[head] is None else HeadClassifier)(estimator, head)
+
+
+def _final_step(estimator):
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+class _HeadView(BaseEstimator):
+    def __init__(self, estimator, head):
+        self.estimator = estimator
+        self.head = head
+
+    @property
+    def n_features_in_(self):
+        return self.estimator.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        return self.estimator.feature_names_in_
+
+    def __sklearn_is_fitted__(self):
+        return getattr(_final_step(self.estimator), "initialized_", False)
+
+    def fit(self, X, y=None, **params):
+        """Refused: a view is fitted with its estimator; see the class description."""
+        raise TypeError(
+            f"{type(self).__name__} is a view of head {self.head!r} of a fitted estimator and is not fitted on "
+            "its own: fit the multi-head estimator, or wrap the view in sklearn.frozen.FrozenEstimator for a "
+            "meta-estimator that fits what it is given."
+        )
+
+    def _final(self, X):
+        """The multi-head estimator and its input X (after a Pipeline's transformers)."""
+        if isinstance(self.estimator, Pipeline):
+            return self.estimator[-1], self.estimator[:-1].transform(X)
+        return self.estimator, X
+
+    def predict(self, X):
+        """The head's predictions for ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as the estimator takes them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        estimator, X = self._final(X)
+        return estimator.predict_heads(X)[self.head]
+
+
+class HeadClassifier(ClassifierMixin, _HeadView):
+    """A classification head of a fitted multi-head estimator, as a fitted classifier.
+
+    Made by ``estimator.head_estimator(head)``; it shares the estimator's network and
+    cannot be fitted on its own (``FrozenEstimator`` wraps it for meta-estimators such as
+    ``CalibratedClassifierCV`` and ``TunedThresholdClassifierCV``).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A multi-head estimator, or a Pipeline ending in one.
+    head : str
+        The head: a head, a label of `MultiLabelNN`, a factor or ``"joint"``.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The head's class labels (0 and 1 for a label of `MultiLabelNN`).
+    n_features_in_, feature_names_in_
+        The estimator's.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import RocCurveDisplay
+    >>> from skmultihead import MultiOutputNNClassifier
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+    >>> gender = est.head_estimator("gender")
+    >>> gender.classes_.tolist(), gender.predict_proba(X).shape
+    (['f', 'm'], (200, 2))
+    """
+
+    @property
+    def classes_(self):
+        return _final_step(self.estimator)._head_classes()[self.head]
+
+    def predict_proba(self, X):
+        """The head's class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as the estimator takes them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in ``classes_`` order.
+        """
+        estimator, X = self._final(X)
+        return estimator.predict_head_proba(X)[self.head]
+
+
+class HeadRegressor(RegressorMixin, _HeadView):
+    """A regression head of a fitted multi-head estimator, as a fitted regressor.
+
+    Made by ``estimator.head_estimator(head)``; it shares the estimator's network and
+    cannot be fitted on its own.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A multi-head estimator, or a Pipeline ending in one.
+    head : str
+        The regression head.
+
+    Examples
+    --------
+    >>> from skmultihead import MultiOutputNNClassifier
+    >>> from skmultihead.datasets import make_social_media
+    >>> X, Y = make_social_media(200, random_state=0)
+    >>> est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+    >>> est.head_estimator("age").predict(X).shape
+    (200,)
+    """

@@ -1,0 +1,120 @@
+"""One head as a fitted scikit-learn estimator, in scikit-learn's displays and meta-estimators."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn.base import is_classifier, is_regressor
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.inspection import partial_dependence, permutation_importance
+from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    PrecisionRecallDisplay,
+    PredictionErrorDisplay,
+    RocCurveDisplay,
+    average_precision_score,
+    confusion_matrix,
+    r2_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import TunedThresholdClassifierCV
+
+from skmultihead import FactoredLabelNN, HeadClassifier, HeadRegressor, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead.datasets import make_social_media, make_tagged_items
+
+QUICK = dict(hidden_layer_sizes=(16,), epochs=30, optimizer__learning_rate=0.01, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def social():
+    X, Y = make_social_media(400, random_state=0)
+    est = MultiOutputNNClassifier(**QUICK).fit(X[:300], Y[:300])
+    return est, X[300:], Y[300:]
+
+
+def test_a_view_is_a_fitted_estimator_sharing_the_network(social):
+    est, X, Y = social
+    gender, age = est.head_estimator("gender"), est.head_estimator("age")
+    assert isinstance(gender, HeadClassifier) and is_classifier(gender) and is_regressor(age)
+    assert gender.classes_.tolist() == ["f", "m"] and gender.n_features_in_ == X.shape[1]
+    assert list(gender.feature_names_in_) == list(X.columns)
+    np.testing.assert_array_equal(gender.predict(X), est.predict(X)["gender"])
+    np.testing.assert_array_equal(gender.predict_proba(X), est.predict_head_proba(X)["gender"])
+    assert gender.score(X, Y["gender"]) == pytest.approx(est.score_heads(X, Y)["gender"])
+    assert age.score(X, Y["age"]) == pytest.approx(r2_score(Y["age"], est.predict(X)["age"]))
+    assert gender.estimator is est  # shared, not copied
+    with pytest.raises(TypeError, match="view of head 'gender'.*FrozenEstimator"):
+        gender.fit(X, Y["gender"])
+    with pytest.raises(ValueError, match="'sx' is not a head"):
+        est.head_estimator("sx")
+
+
+def test_displays_show_the_heads_own_figures(social):
+    est, X, Y = social
+    gender, income, age = (est.head_estimator(h) for h in ("gender", "income", "age"))
+    proba = gender.predict_proba(X)[:, 1]
+    roc = RocCurveDisplay.from_estimator(gender, X, Y["gender"])
+    assert roc.roc_auc == pytest.approx(roc_auc_score(Y["gender"] == "m", proba))
+    pr = PrecisionRecallDisplay.from_estimator(gender, X, Y["gender"])
+    assert pr.average_precision == pytest.approx(average_precision_score(Y["gender"] == "m", proba))
+    matrix = ConfusionMatrixDisplay.from_estimator(income, X, Y["income"])
+    np.testing.assert_array_equal(
+        matrix.confusion_matrix, confusion_matrix(Y["income"], income.predict(X), labels=income.classes_)
+    )
+    errors = PredictionErrorDisplay.from_estimator(age, X, Y["age"])
+    np.testing.assert_allclose(errors.y_pred, est.predict(X)["age"])
+    plt.close("all")
+
+
+def test_calibration_and_a_tuned_threshold_on_a_frozen_view(social):
+    est, X, Y = social
+    gender = est.head_estimator("gender")
+    calibrated = CalibratedClassifierCV(FrozenEstimator(gender), method="sigmoid").fit(X, Y["gender"])
+    assert calibrated.classes_.tolist() == ["f", "m"]
+    proba = calibrated.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # a monotone map of the head's probability: the ranking, hence the AUC, is the head's
+    assert roc_auc_score(Y["gender"] == "m", proba[:, 1]) == pytest.approx(
+        roc_auc_score(Y["gender"] == "m", gender.predict_proba(X)[:, 1])
+    )
+    tuned = TunedThresholdClassifierCV(FrozenEstimator(gender), scoring="balanced_accuracy", cv="prefit",
+                                       refit=False).fit(X, Y["gender"])
+    expected = np.where(gender.predict_proba(X)[:, 1] >= tuned.best_threshold_, "m", "f")
+    np.testing.assert_array_equal(tuned.predict(X), expected)
+
+
+def test_permutation_importance_and_partial_dependence(social):
+    est, X, Y = social
+    gender = est.head_estimator("gender")  # gender follows x4 - 0.5 x5 (make_social_media)
+    result = permutation_importance(gender, X, Y["gender"], n_repeats=5, random_state=0)
+    ranked = X.columns[np.argsort(-result.importances_mean)]
+    assert ranked[0] == "x4" and result.importances_mean[4] > 0.05
+    assert result.importances_mean[6:].mean() < result.importances_mean[4] / 5  # x6, x7, ...: noise
+    age = est.head_estimator("age")
+    dependence = partial_dependence(age, X, features=["x0"], grid_resolution=5, kind="average")
+    grid = dependence["grid_values"][0]
+    expected = [est.predict(X.assign(x0=value))["age"].mean() for value in grid]
+    np.testing.assert_allclose(dependence["average"][0], expected, rtol=1e-5)
+
+
+def test_a_label_and_a_factor_or_the_joint_as_views():
+    Xm, Ym = make_tagged_items(200, n_features=8, n_labels=3, n_informative=3, random_state=0)
+    multilabel = MultiLabelNN(**QUICK).fit(Xm, Ym)
+    label = multilabel.head_estimator(Ym.columns[0])
+    assert label.classes_.tolist() == [0, 1]
+    np.testing.assert_allclose(label.predict_proba(Xm)[:, 1], multilabel.predict_proba(Xm)[:, 0])
+    X, Y = make_social_media(200, random_state=0)
+    joint = Y["gender"].astype(str) + "_" + Y["income"].astype(str)
+    factored = FactoredLabelNN(separator="_", factor_names=["gender", "income"], **QUICK).fit(X, joint)
+    view = factored.head_estimator("joint")
+    assert view.classes_.tolist() == factored.classes_.tolist()
+    np.testing.assert_array_equal(view.predict(X), factored.predict(X))
+    assert factored.head_estimator("gender").score(X, Y["gender"]) == pytest.approx(
+        factored.score_heads(X, joint)["gender"]
+    )
+    assert isinstance(factored.head_estimator("income"), HeadClassifier)
+    assert not isinstance(view, HeadRegressor)
