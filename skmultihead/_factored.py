@@ -326,6 +326,13 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         joint = members[JOINT].astype(float)
         return {**factors, JOINT: joint / joint.sum(axis=2, keepdims=True)}
 
+    def _join_heads(self, heads, index=None):
+        """``{..., "joint": joint labels}`` in the container kind ``y`` had at fit (as `predict`)."""
+        position = {label: i for i, label in enumerate(self.classes_.tolist())}
+        codes = np.unravel_index([position[label] for label in heads[JOINT]], self.target_layout_.shape)
+        columns = {name: self.factor_classes_[name][code] for name, code in zip(self.factor_names_, codes)}
+        return join_factors(columns, self.target_layout_, index=index)
+
     def _head_classes(self):
         return {**self.factor_classes_, JOINT: self.classes_}
 

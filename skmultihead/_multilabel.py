@@ -391,6 +391,11 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
             for j, label in enumerate(self.classes_.tolist())
         }
 
+    def _join_heads(self, heads, index=None):
+        """``{label: 0/1 predictions}`` in the container kind ``y`` had at fit (as `predict`)."""
+        indicator = np.column_stack([heads[label] for label in self.classes_.tolist()]).astype(np.uint8)
+        return join_indicator(indicator, self.target_layout_, index=index)
+
     def _head_classes(self):
         return {label: np.array([0, 1]) for label in self.classes_.tolist()}
 

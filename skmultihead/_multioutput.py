@@ -271,6 +271,10 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         """
         return self._predict_columns(X)
 
+    def _join_heads(self, heads, index=None):
+        """``{head: predictions}`` in the container kind ``y`` had at fit (as `predict`)."""
+        return join_targets(heads, self.target_layout_, index=index)
+
     def _head_classes(self):
         return {name: head.classes_ if head.is_classifier_ else None for name, head in self.heads_.items()}
 
