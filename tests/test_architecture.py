@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skmultihead import DenseBranch, EmbeddingBranch, FactoredLabelNN, MultiLabelNN, MultiOutputNNClassifier
@@ -20,6 +21,7 @@ TOKENS = [f"tok_{i}" for i in range(10)]
 SIDE = ["hour", "weekday", "n_words", "n_links", "n_tags"]
 VOCAB = 200
 QUICK = dict(hidden_layer_sizes=(16,), epochs=15, optimizer__learning_rate=0.01, random_state=0)
+ENCODER_LAYERS = (keras.layers.Conv1D, keras.layers.LSTM, keras.layers.GRU)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,9 @@ def test_a_signal_only_in_the_tokens_is_learned_through_the_embedding(headlines)
 def test_each_sequence_encoder_learns_the_token_signal(headlines, encoder):
     X, Y, X_test, Y_test = headlines
     est = _headline_model(branches={"headline": EmbeddingBranch(VOCAB, 8, encoder=encoder, units=8)}).fit(X, Y)
-    assert est.model_.get_layer(f"headline_{encoder}") is not None
+    layer_class = {"conv1d": keras.layers.Conv1D, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[encoder]
+    assert type(est.model_.get_layer(f"headline_{encoder}")) is layer_class
+    assert [type(layer) for layer in est.model_.layers if isinstance(layer, ENCODER_LAYERS)] == [layer_class]
     assert est.score_heads(X_test, Y_test)["topic"] > 0.6
 
 
@@ -145,8 +149,14 @@ def test_aux_head_weight_is_searchable(headlines):
     X, Y, _, _ = headlines
     est = _headline_model(aux_heads={"aux": {"branch": "trunk", "target": "topic"}}, epochs=2)
     search = GridSearchCV(est, {"aux_heads__aux__weight": [0.0, 0.5]}, cv=KFold(2)).fit(X, Y)
-    assert {p["aux_heads__aux__weight"] for p in search.cv_results_["params"]} == {0.0, 0.5}
-    assert search.best_estimator_.aux_heads_[0].weight == search.best_params_["aux_heads__aux__weight"]
+    # the searched weight reaches each fold's training: same seed, other aux weight, other scores
+    splits = [search.cv_results_[f"split{i}_test_score"] for i in range(2)]
+    assert any(fold[0] != fold[1] for fold in splits), splits
+    # the refitted best estimator trains with the best weight: its total loss weighs the aux loss by it
+    weight = search.best_params_["aux_heads__aux__weight"]
+    assert search.best_estimator_.aux_heads_[0].weight == weight
+    h = {k: np.array(v) for k, v in search.best_estimator_.history_.items()}
+    np.testing.assert_allclose(h["loss"], h["clicked_loss"] + h["topic_loss"] + weight * h["aux_loss"], rtol=1e-4)
     assert est.aux_heads == {"aux": {"branch": "trunk", "target": "topic"}}  # the original is untouched
 
 
@@ -160,11 +170,12 @@ def _fit_each_estimator(ensemble_size):
         ensemble_size=ensemble_size,
         **{**QUICK, "epochs": 3},
     )
-    yield MultiOutputNNClassifier(aux_heads={"aux": {"branch": "extra", "target": "clicked"}}, **arch).fit(X, Y), X
+    yield MultiOutputNNClassifier(aux_heads={"aux": {"branch": "extra", "target": "clicked"}}, **arch).fit(X, Y), X, Y
     labels = pd.DataFrame({"clicked": Y.clicked, "sport": (Y.topic == "sport").astype(int)})
-    yield MultiLabelNN(aux_heads={"aux": {"branch": "headline", "weight": 0.5}}, **arch).fit(X, labels), X
+    yield MultiLabelNN(aux_heads={"aux": {"branch": "headline", "weight": 0.5}}, **arch).fit(X, labels), X, labels
     joint = Y.clicked.astype(str) + "-" + Y.topic
-    yield FactoredLabelNN("-", aux_heads={"aux": {"branch": "headline", "target": "factor_1"}}, **arch).fit(X, joint), X
+    aux = {"aux": {"branch": "headline", "target": "factor_1"}}
+    yield FactoredLabelNN("-", aux_heads=aux, **arch).fit(X, joint), X, joint
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +185,7 @@ def ensembles():
 
 @pytest.mark.backend
 def test_ensemble_members_differ_and_their_mean_is_the_prediction(ensembles):
-    for est, X in ensembles:
+    for est, X, y in ensembles:
         name = type(est).__name__
         members, expected = est.predict_members(X), est.predict_head_proba(X)
         assert members.keys() == expected.keys(), name
@@ -183,9 +194,22 @@ def test_ensemble_members_differ_and_their_mean_is_the_prediction(ensembles):
             np.testing.assert_allclose(members[head].mean(axis=0), proba, atol=1e-5, err_msg=name)
         head = next(iter(expected))
         assert np.abs(members[head][0] - members[head][1]).max() > 1e-3, name
-        assert est.model_.get_layer("member2_aux") is not None
-        assert "aux_loss" in est.history_, name
-        assert 0.0 <= est.score_aux(X, est.predict(X))["aux"] <= 1.0, name
+        # each member has its own aux output, trained with its own loss; "aux" is their mean
+        raw = est._predict_raw(X)
+        aux_members = np.stack([raw[f"member{i}_aux"] for i in range(3)])
+        np.testing.assert_allclose(aux_members.mean(axis=0), raw["aux"], atol=1e-6, err_msg=name)
+        assert np.abs(aux_members[0] - aux_members[1]).max() > 1e-3, name
+        assert {"aux_loss", "member0_aux_loss", "member1_aux_loss", "member2_aux_loss"} <= set(est.history_), name
+        # score_aux scores predict_aux against the aux head's true target, as its target head scores
+        aux = est.predict_aux(X)["aux"]
+        if isinstance(est, MultiLabelNN):  # the labels: micro F1, as MultiLabelNN.score
+            expected = f1_score(y, aux, average="micro", zero_division=1.0)
+        elif isinstance(est, FactoredLabelNN):  # factor_1: the topic, which the headline's tokens tell
+            expected = accuracy_score([label.split("-")[1] for label in y], aux)
+            assert expected > 0.45, expected  # 3 even topics: chance is 1/3
+        else:  # clicked
+            expected = accuracy_score(y["clicked"], aux)
+        assert est.score_aux(X, y)["aux"] == pytest.approx(expected), name
 
 
 @pytest.mark.parametrize("ensemble_loss", ["members", "mean"])
@@ -200,13 +224,13 @@ def test_ensemble_loss_says_what_is_trained(headlines, ensemble_loss):
 
 
 def test_one_member_is_the_plain_network():
-    for est, X in _fit_each_estimator(ensemble_size=1):
+    for est, X, _ in _fit_each_estimator(ensemble_size=1):
         assert all(m.shape[0] == 1 for m in est.predict_members(X).values())
         assert not any(layer.name.startswith("member") for layer in est.model_.layers)
 
 
 def test_factored_predict_is_the_most_probable_joint_class(ensembles):
-    est, X = ensembles[2]
+    est, X, _ = ensembles[2]
     np.testing.assert_array_equal(est.predict(X), est.classes_[est.predict_proba(X).argmax(axis=1)])
 
 
@@ -245,8 +269,10 @@ def test_parameters_clone_search_and_pickle(headlines, tmp_path):
     changed = clone(est).set_params(branches__headline__dim=4, ensemble_size=2)
     assert changed.branches["headline"].dim == 4 and est.branches["headline"].dim == 8
     search = GridSearchCV(est, {"branches__headline__dim": [4], "ensemble_size": [1, 2]}, cv=KFold(2)).fit(X, Y)
-    assert len(search.cv_results_["params"]) == 2
     best = search.best_estimator_
+    # the best estimator is refitted with the best parameters: its members and embedding width
+    members = search.best_params_["ensemble_size"]
+    assert best.predict_members(X_test)["topic"].shape == (members, len(X_test), 3)
     embedding = "headline_embedding" if best.ensemble_size == 1 else "member0_headline_embedding"
     assert best.model_.get_layer(embedding).output_dim == 4
     expected = best.predict_head_proba(X_test)

@@ -62,7 +62,7 @@ def test_one_epoch_of_the_loop_equals_one_epoch_of_keras_fit(data, estimator):
         keras_side._model_inputs(np.asarray(X, "float64")), targets, sample_weight=weights.astype("float32"),
         batch_size=32, epochs=1, shuffle=False, verbose=0,
     )
-    for ours, theirs in zip(_weights(loop), _weights(keras_side)):
+    for ours, theirs in zip(_weights(loop), _weights(keras_side), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
     assert set(loop.history_) == set(history.history)
     for name, values in history.history.items():
@@ -75,7 +75,7 @@ def test_keras_fit_for_batch_callbacks_trains_on_the_same_batches(data):
     loop = MultiOutputNNClassifier(**QUICK).fit(X, Y)
     through_keras = MultiOutputNNClassifier(**dict(QUICK, callbacks=[counter])).fit(X, Y)
     assert counter.batches == 3 * 10  # 300 rows in batches of 32, 3 epochs
-    for ours, theirs in zip(_weights(loop), _weights(through_keras)):  # shuffled alike
+    for ours, theirs in zip(_weights(loop), _weights(through_keras), strict=True):  # shuffled alike
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
     assert loop.history_.keys() == through_keras.history_.keys()
 
@@ -133,7 +133,10 @@ def test_reduce_lr_on_plateau_model_checkpoint_csv_logger_and_lambda(data, tmp_p
     # each epoch logs the rate it trained with, then the callback halves it (not after the first epoch)
     assert est.history_["learning_rate"] == pytest.approx([0.01, 0.01, 0.005])
     assert float(keras.ops.convert_to_numpy(est._network.optimizer.learning_rate)) == pytest.approx(0.0025)
-    assert (tmp_path / "best.keras").stat().st_size > 0
+    # the checkpoint holds the trained network (saved after every epoch: the last one's weights)
+    saved = keras.saving.load_model(tmp_path / "best.keras")
+    income = keras.ops.convert_to_numpy(saved({"features": X.to_numpy("float32")})["income"])
+    np.testing.assert_allclose(income, est.predict_head_proba(X)["income"], atol=1e-5)
     logged = pd.read_csv(tmp_path / "log.csv")
     assert logged["loss"].tolist() == pytest.approx(est.history_["loss"])
     assert [logs["loss"] for logs in seen] == pytest.approx(est.history_["loss"])
@@ -253,7 +256,7 @@ def test_batch_normalization_trains_as_with_keras_fit(data):
     counter = CountBatches()  # forces Keras's fit
     loop = MultiOutputNNClassifier(**dict(QUICK, model=trunk)).fit(X, Y)
     through_keras = MultiOutputNNClassifier(**dict(QUICK, model=trunk, callbacks=[counter])).fit(X, Y)
-    for ours, theirs in zip(_weights(loop), _weights(through_keras)):
+    for ours, theirs in zip(_weights(loop), _weights(through_keras), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
     moving = [keras.ops.convert_to_numpy(v.value) for v in loop._network.non_trainable_variables if "moving" in v.path]
     expected = [keras.ops.convert_to_numpy(v.value) for v in through_keras._network.non_trainable_variables
@@ -277,11 +280,25 @@ def test_class_weight_weighs_each_heads_rows_by_class(data):
     per_head = {"income": {"i1": 3.0}, "gender": {"f": 2.0}}
     loop = MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight=per_head)
     through_keras = MultiOutputNNClassifier(**dict(QUICK, callbacks=[CountBatches()])).fit(X, Y, class_weight=per_head)
-    for ours, theirs in zip(_weights(loop), _weights(through_keras)):
+    for ours, theirs in zip(_weights(loop), _weights(through_keras), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
     assert not np.allclose(loop.predict_head_proba(X)["income"], plain.predict_head_proba(X)["income"], atol=1e-3)
-    balanced = MultiOutputNNClassifier(**dict(QUICK, validation_split=0.2)).fit(X, Y, class_weight={"income": "balanced"})
+    # "balanced" weighs each class by n_samples / (n_classes * its count): income in uneven tiers
+    # (the ten deciles are even, where "balanced" weighs every class 1)
+    income = np.where(Y["income"].isin(["i0", "i1", "i2"]), "low", np.where(Y["income"] == "i9", "top", "mid"))
+    tiers = Y.assign(income=income)  # 90 low, 180 mid, 30 top
+    by_hand = {label: len(income) / (3 * np.sum(income == label)) for label in ("low", "mid", "top")}
+    balanced = MultiOutputNNClassifier(**QUICK).fit(X, tiers, class_weight={"income": "balanced"})
+    weighed_by_hand = MultiOutputNNClassifier(**QUICK).fit(X, tiers, class_weight={"income": by_hand})
+    np.testing.assert_allclose(
+        balanced.predict_head_proba(X)["income"], weighed_by_hand.predict_head_proba(X)["income"], atol=1e-6
+    )
+    # with a validation split too: validated per head, and trained otherwise than without weights
+    split = dict(QUICK, validation_split=0.2)
+    balanced = MultiOutputNNClassifier(**split).fit(X, tiers, class_weight={"income": "balanced"})
     assert "val_income_loss" in balanced.history_
+    unweighted = MultiOutputNNClassifier(**split).fit(X, tiers)
+    assert not np.allclose(balanced.predict_head_proba(X)["income"], unweighted.predict_head_proba(X)["income"], atol=1e-3)
     with pytest.raises(ValueError, match=r"class_weight names head 'age', which is regression"):
         MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight={"age": {1: 2.0}})
     with pytest.raises(ValueError, match=r"class_weight must be \{head: .* 2 binary or multiclass heads"):
