@@ -70,12 +70,13 @@ def test_without_matplotlib_the_error_says_what_to_install(fitted, monkeypatch):
         HistoryDisplay.from_estimator(fitted)
 
 
-def test_the_penguins_example_writes_its_pictures(tmp_path):
+def test_the_penguins_heads_tour_writes_its_pictures(tmp_path):
     import pathlib
     import subprocess
 
     example = pathlib.Path(__file__).parents[1] / "examples" / "penguins_heads.py"
     done = subprocess.run([sys.executable, str(example), str(tmp_path), "--epochs", "2"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / "learning_curves.png").stat().st_size > 10_000
-    assert "learning curves of ['body_mass_g', 'sex', 'species']" in done.stdout
+    for picture in ("learning_curves", "sex_roc", "species_confusion", "body_mass_errors", "sex_calibration"):
+        assert (tmp_path / f"{picture}.png").stat().st_size > 10_000, picture
+    assert "out-of-fold predictions (DataFrame, columns ['species', 'sex', 'body_mass_g'])" in done.stdout
