@@ -408,13 +408,14 @@ class MultiHeadBase(BaseWrapper):
         batch_size = AUTO_BATCH_SIZE if batch_size == "auto" else int(batch_size)  # a batch of min(200, rows)
         x, y = self._model_inputs(X), self._network_targets(targets)
         weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
-        if class_weight is not None:
-            weights = self._class_weighted(class_weight, targets, weights)
         validation = None
         if validation_data is not None:
             validation = self._validation_arrays(*validation_data)
         elif validation_split:
-            (x, y, weights), validation = split_validation((x, y, weights), validation_split)
+            (x, y, weights, targets), validation = split_validation((x, y, weights, targets), validation_split)
+            validation = validation[:3]
+        if class_weight is not None:  # as in Keras, on the training rows only
+            weights = self._class_weighted(class_weight, targets, weights)
         seed = None if self._seed is None else [self._seed, initial_epoch]
         history = train(
             self._network,

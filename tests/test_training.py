@@ -299,6 +299,18 @@ def test_class_weight_weighs_each_heads_rows_by_class(data):
     assert "val_income_loss" in balanced.history_
     unweighted = MultiOutputNNClassifier(**split).fit(X, tiers)
     assert not np.allclose(balanced.predict_head_proba(X)["income"], unweighted.predict_head_proba(X)["income"], atol=1e-3)
+    # "balanced" counts the training rows only (the last 20% validate), and as in Keras the
+    # validation loss is not class-weighted
+    training = income[: int(len(income) * 0.8)]
+    by_hand = {label: len(training) / (3 * np.sum(training == label)) for label in ("low", "mid", "top")}
+    weighed_by_hand = MultiOutputNNClassifier(**split).fit(X, tiers, class_weight={"income": by_hand})
+    np.testing.assert_allclose(
+        balanced.predict_head_proba(X)["income"], weighed_by_hand.predict_head_proba(X)["income"], atol=1e-6
+    )
+    start = len(income) - len(income) // 5  # the validation rows
+    x_val, targets = balanced._validation_arrays(X.iloc[start:], tiers.iloc[start:])[:2]
+    unweighted_loss = balanced._network.evaluate(x_val, targets, batch_size=len(income), verbose=0, return_dict=True)
+    assert balanced.history_["val_loss"][-1] == pytest.approx(unweighted_loss["loss"], rel=1e-5)
     with pytest.raises(ValueError, match=r"class_weight names head 'age', which is regression"):
         MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight={"age": {1: 2.0}})
     with pytest.raises(ValueError, match=r"class_weight must be \{head: .* 2 binary or multiclass heads"):
