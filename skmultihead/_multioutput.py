@@ -110,9 +110,16 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.estimator_type = None
+        # fitted on one binary or multiclass target, it is a plain classifier (calibration,
+        # threshold tuning, roc_auc); otherwise neither a classifier nor a regressor
+        tags.estimator_type = "classifier" if self._single_classifier else None
         tags.target_tags.single_output = True
         return tags
+
+    @property
+    def _single_classifier(self):
+        heads = vars(self).get("heads_")
+        return bool(heads) and self._single_output and next(iter(heads.values())).kind_ in ("binary", "multiclass")
 
     # -- targets and heads -----------------------------------------------------------------
     def _split_targets(self, y, reset):

@@ -482,7 +482,11 @@ def _replace(layout, **changes):
 
 def _from_joined(labels, separator):
     if not all(isinstance(v, str) for v in labels):
-        raise ValueError(f"separator {separator!r} splits string labels; y holds {type(labels[0]).__name__} values.")
+        raise ValueError(
+            f"separator {separator!r} splits string labels; y holds {type(labels[0]).__name__} values. "
+            "(StackingClassifier and VotingClassifier encode the labels as integers before fitting their "
+            "estimators, so the factors cannot be read from them there.)"
+        )
     parts = [label.split(separator) for label in labels]
     counts = np.array([len(p) for p in parts])
     expected = np.bincount(counts).argmax()

@@ -7,10 +7,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from sklearn.base import is_classifier, is_regressor
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import StackingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.inspection import partial_dependence, permutation_importance
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     ConfusionMatrixDisplay,
     PrecisionRecallDisplay,
@@ -18,6 +20,7 @@ from sklearn.metrics import (
     RocCurveDisplay,
     average_precision_score,
     confusion_matrix,
+    get_scorer,
     r2_score,
     roc_auc_score,
 )
@@ -118,3 +121,33 @@ def test_a_label_and_a_factor_or_the_joint_as_views():
     )
     assert isinstance(factored.head_estimator("income"), HeadClassifier)
     assert not isinstance(view, HeadRegressor)
+
+
+def test_one_classification_target_is_a_plain_classifier_in_meta_estimators():
+    X, Y = make_social_media(400, random_state=0)
+    X_train, y_train, X_test, y_test = X[:300], Y["gender"][:300], X[300:], Y["gender"][300:]
+    est = MultiOutputNNClassifier(**QUICK)
+    assert not is_classifier(est)  # unfitted, its heads are not known yet
+    fitted = clone(est).fit(X_train, y_train)
+    assert is_classifier(fitted) and fitted.classes_.tolist() == ["f", "m"] and fitted.predict_proba(X_test).shape == (100, 2)
+    assert not is_classifier(clone(est).fit(X_train, Y[:300]))  # several heads: no single classifier
+    auc = roc_auc_score(y_test == "m", fitted.predict_proba(X_test)[:, 1])
+    assert auc > 0.9
+    scorer = get_scorer("roc_auc")
+    assert scorer(fitted, X_test, y_test) == pytest.approx(auc)
+    calibrated = CalibratedClassifierCV(est, cv=2, method="sigmoid").fit(X_train, y_train)
+    assert calibrated.classes_.tolist() == ["f", "m"]
+    assert roc_auc_score(y_test == "m", calibrated.predict_proba(X_test)[:, 1]) > 0.85
+    tuned = TunedThresholdClassifierCV(est, cv=2, scoring="balanced_accuracy").fit(X_train, y_train)
+    expected = np.where(tuned.estimator_.predict_proba(X_test)[:, 1] >= tuned.best_threshold_, "m", "f")
+    np.testing.assert_array_equal(tuned.predict(X_test), expected)
+    stack = StackingClassifier([("nn", est)], LogisticRegression(), cv=2).fit(X_train, y_train)
+    assert stack.score(X_test, y_test) > 0.8
+
+
+def test_factored_label_nn_in_stacking_says_why_a_separator_cannot_work():
+    X, Y = make_social_media(120, random_state=0)
+    joint = (Y["gender"].astype(str) + "_" + Y["income"].astype(str)).to_numpy()
+    stack = StackingClassifier([("factored", FactoredLabelNN(separator="_", **QUICK))], LogisticRegression(), cv=2)
+    with pytest.raises(ValueError, match="StackingClassifier and VotingClassifier encode the labels as integers"):
+        stack.fit(X, joint)
