@@ -154,7 +154,11 @@ COMMON = {
     "batch_size": [Options("auto"), POSITIVE_INT],
     "validation_split": [FRACTION],
     "shuffle": [BOOL],
-    "callbacks": [NONE, SequenceOf(Satisfies(lambda v: True, "any"), "a list of Keras callbacks")],
+    "callbacks": [
+        NONE,
+        SequenceOf(Satisfies(lambda v: True, "any"), "a list of Keras callbacks (instances or classes)"),
+        InstanceOf(dict, "a dict {name: callback}"),
+    ],
     "warm_start": [BOOL],
     "random_state": [NONE, Interval(int, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState")],
     "verbose": [Options("auto"), Interval(int, 0, 2), BOOL],
@@ -165,7 +169,7 @@ COMMON = {
 # fit settings: routed as fit__<name> or given to fit(X, y, <name>=...)
 FIT_SETTINGS = {
     "batch_size": COMMON["batch_size"],
-    "callbacks": COMMON["callbacks"],
+    "callbacks": COMMON["callbacks"][:2],
     "class_weight": [NONE, Options("balanced"), DICT],
     "validation_data": [NONE, InstanceOf(tuple, "a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")],
     "validation_split": COMMON["validation_split"],
@@ -244,6 +248,8 @@ def _check_routed(estimator, owner, prefix, rest, value):
             raise InvalidParameterError(
                 f"{owner} parameter {name!r}: the optimizer takes no argument {rest!r}.{suggest(rest, accepted)}"
             )
+    elif prefix == "callbacks":
+        _check_callback_argument(estimator.callbacks, owner, name, rest)
     elif prefix == "model":
         if estimator.model is None:
             raise InvalidParameterError(
@@ -255,6 +261,34 @@ def _check_routed(estimator, owner, prefix, rest, value):
             raise InvalidParameterError(
                 f"{owner} parameter {name!r}: the model callable takes no argument {rest!r}."
                 f"{suggest(rest, accepted)} It takes {quoted(accepted)}."
+            )
+
+
+def _check_callback_argument(callbacks, owner, name, rest):
+    """``callbacks__<i>__<arg>`` builds callback class ``i`` with ``arg``; ``callbacks__<arg>``
+    builds every callback class with it (scikeras's routing)."""
+    entries = dict(enumerate(callbacks)) if isinstance(callbacks, (list, tuple)) else dict(callbacks or {})
+    key, _, argument = rest.partition("__")
+    if argument:
+        entry = entries.get(int(key) if key.isdigit() and isinstance(callbacks, (list, tuple)) else key)
+        if entry is None:
+            raise InvalidParameterError(
+                f"{owner} parameter {name!r}: callbacks has no entry {key!r}; it has {quoted(entries)}."
+            )
+        targets = [entry]
+    else:
+        argument, targets = key, list(entries.values())
+    for target in targets:
+        if not isinstance(target, type):
+            raise InvalidParameterError(
+                f"{owner} parameter {name!r}: routed arguments build a callback from its class, but "
+                f"{type(target).__name__} is given as an instance; give the class, or set the argument on the instance."
+            )
+        accepted = _init_arguments(target)
+        if argument not in accepted:
+            raise InvalidParameterError(
+                f"{owner} parameter {name!r}: {target.__name__} takes no argument {argument!r}."
+                f"{suggest(argument, accepted)}"
             )
 
 
@@ -280,9 +314,13 @@ def _arguments(function):
 
 
 def _optimizer_arguments(optimizer):
-    """Arguments the optimizer's class takes: those its ``__init__`` and its bases' name."""
+    """Arguments the optimizer's class takes."""
     cls = _optimizer_class(optimizer) if isinstance(optimizer, str) else optimizer
-    cls = cls if isinstance(cls, type) else type(cls)
+    return _init_arguments(cls if isinstance(cls, type) else type(cls))
+
+
+def _init_arguments(cls):
+    """Arguments ``cls(...)`` takes: those its ``__init__`` and its bases' name."""
     names = set()
     for klass in cls.__mro__:
         if "__init__" in vars(klass):

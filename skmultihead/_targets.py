@@ -42,11 +42,16 @@ def _default_names(n):
 def as_pandas(y):
     """A polars DataFrame or Series as its pandas counterpart (column names and dtypes
     kept: numbers, booleans, strings); any other DataFrame library's frame through the
-    Arrow interface (needs pyarrow); anything else unchanged."""
+    dataframe interchange protocol or the Arrow interface (needs pyarrow); anything else
+    unchanged."""
     if type(y).__module__.split(".")[0] == "polars" and hasattr(y, "to_numpy"):
         if hasattr(y, "columns"):
             return pd.DataFrame({name: y[name].to_numpy() for name in y.columns})
         return pd.Series(y.to_numpy(), name=y.name)
+    if hasattr(y, "__dataframe__") and not isinstance(y, (pd.DataFrame, pd.Series)):
+        with warnings.catch_warnings():  # pandas 3 deprecates the protocol in favour of Arrow's
+            warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))
+            return pd.api.interchange.from_dataframe(y)
     if hasattr(y, "__arrow_c_stream__") and not isinstance(y, (pd.DataFrame, pd.Series, np.ndarray)):
         try:
             return pd.DataFrame.from_arrow(y)

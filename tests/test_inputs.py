@@ -62,3 +62,16 @@ def test_auto_thresholds_warn_about_a_label_with_one_positive():
     Ym.loc[Ym.index[5], rare] = 1
     with pytest.warns(UserWarning, match=f"label\\(s\\) '{rare}' have a single positive row"):
         MultiLabelNN(threshold="auto", **QUICK).fit(Xm, Ym)
+
+
+def test_a_frame_of_the_dataframe_interchange_protocol_is_read_as_pandas():
+    X, Y = make_social_media(100, random_state=0)
+
+    class Frame:  # another library's DataFrame, seen through the protocol only
+        def __dataframe__(self, nan_as_null=False, allow_copy=True):
+            return Y.__dataframe__(nan_as_null=nan_as_null, allow_copy=allow_copy)
+
+    est = MultiOutputNNClassifier(**QUICK).fit(X, Frame())
+    assert {name: head.kind_ for name, head in est.heads_.items()} == {
+        "age": "regression", "income": "multiclass", "gender": "binary",
+    }

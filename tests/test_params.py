@@ -3,6 +3,7 @@
 import re
 
 import keras
+from keras.callbacks import EarlyStopping
 import numpy as np
 import pytest
 
@@ -92,6 +93,11 @@ def test_suggestions_and_routed_sub_parameters(fitted):
         (dict(compile__run_eagerly=True), "'compile' is not a routing prefix"),
         (dict(ensemble_loss="member"), "Did you mean 'members'"),
         (dict(hiden_layer_sizes=(4,)), "Did you mean 'hidden_layer_sizes'"),
+        (dict(callbacks=[EarlyStopping], callbacks__0__patiense=2), "EarlyStopping takes no argument 'patiense'. "
+         "Did you mean 'patience'"),
+        (dict(callbacks=[EarlyStopping], callbacks__1__patience=2), "callbacks has no entry '1'; it has 0"),
+        (dict(callbacks=[EarlyStopping(patience=2)], callbacks__0__patience=2), "given as an instance"),
+        (dict(callbacks={"stop": EarlyStopping}, callbacks__stop__min_delt=0.1), "Did you mean 'min_delta'"),
     ]
     for params, message in cases:
         with pytest.raises(InvalidParameterError, match=re.escape(message)):
@@ -99,6 +105,9 @@ def test_suggestions_and_routed_sub_parameters(fitted):
     # accepted: the optimizer's own and its base class's arguments, the callable's own
     MultiOutputNNClassifier(**QUICK, optimizer__beta_1=0.8, optimizer__clipnorm=1.0).fit(X, Y)
     MultiOutputNNClassifier(**QUICK, model=trunk, model__units=4).fit(X, Y)
+    stopped = MultiOutputNNClassifier(**dict(QUICK, epochs=50), validation_split=0.3, callbacks=[EarlyStopping],
+                                      callbacks__0__patience=1, callbacks__min_delta=10.0).fit(X, Y)
+    assert len(stopped.history_["loss"]) == 2  # min_delta 10: no epoch improves enough, patience 1
 
 
 @pytest.mark.parametrize(
