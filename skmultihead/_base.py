@@ -172,7 +172,7 @@ class MultiHeadBase(BaseWrapper):
         lease = vars(self).get("_lease")
         if lease is None:
             raise AttributeError(f"{type(self).__name__} has no attribute 'model_' (it is not fitted).")
-        lease.exposed = True
+        lease.exposed = lease.handed_out = True
         return lease.model
 
     @property
@@ -513,7 +513,7 @@ class MultiHeadBase(BaseWrapper):
         array; from the network's current weights once ``model_`` has been handed out."""
         inputs = self._model_inputs(X)
         forward = self._numpy_forward
-        if forward is not None and self._lease.exposed:  # the user may have set its weights
+        if forward is not None and self._lease.handed_out:  # the user may have set its weights
             forward = numpy_forward(self._network)
         if forward is not None:
             return forward(inputs)

@@ -75,11 +75,17 @@ class HistoryDisplay:
         return metric if len(self.outputs) == 1 else f"{head}_{metric}"
 
     def _logged(self, head):
-        """Metrics ``history`` logs for ``head`` on the training rows."""
+        """Metrics ``history`` logs for ``head`` on the training rows: keys ``<output>_<metric>``,
+        each read with the longest output name it starts with (``age`` and ``age_group``)."""
+        keys = [k for k in self.history if not k.startswith("val_")]
         if len(self.outputs) == 1:
-            return [k for k in self.history if not k.startswith("val_")]
-        prefix = f"{head}_"
-        return [k[len(prefix) :] for k in self.history if k.startswith(prefix)]
+            return keys
+        logged = []
+        for key in keys:
+            owners = [o for o in self.outputs if key.startswith(f"{o}_")]
+            if owners and max(owners, key=len) == head:
+                logged.append(key[len(head) + 1 :])
+        return logged
 
     @classmethod
     def from_estimator(cls, estimator, *, heads=None, metrics=None, ax=None):
@@ -114,7 +120,9 @@ class HistoryDisplay:
         >>> sorted(HistoryDisplay.from_estimator(est).curves_)
         [('labels', 'accuracy'), ('labels', 'loss')]
         """
-        outputs = [*estimator.heads_, *(aux.name for aux in estimator.aux_heads_)]
+        if heads is None:
+            heads = [*estimator.heads_, *(aux.name for aux in estimator.aux_heads_)]
+        outputs = list(estimator._network.output_names)  # ensemble members' outputs too
         return cls(estimator.history_, outputs, heads=heads, metrics=metrics).plot(ax=ax)
 
     def plot(self, ax=None):

@@ -385,8 +385,8 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
     def predict_heads(self, X):
-        """Predictions by head: ``{factor: its most probable class, "joint": predict(X)}``,
-        arrays of shape (n_samples,).
+        """Predictions by head: ``{factor: its most probable class, "joint": the most
+        probable joint class (of ``classes_``)}``, arrays of shape (n_samples,).
 
         Parameters
         ----------
@@ -407,8 +407,9 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         >>> {head: pred.shape for head, pred in est.predict_heads(X).items()}
         {'factor_0': (200,), 'factor_1': (200,), 'joint': (200,)}
         """
-        joint = np.asarray(self.predict(X))
-        return {**self._predict_factor_columns(X), JOINT: joint}
+        raw = self._predict_raw(X)
+        factors = {name: self.heads_[name].decode(raw[name]) for name in self.factor_names_}
+        return {**factors, JOINT: self.classes_[raw[JOINT].argmax(axis=1)]}
 
     def predict_factors(self, X):
         """Deprecated: use ``predict_heads``. Each factor's most probable class as a DataFrame."""

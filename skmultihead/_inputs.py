@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
-from ._messages import quoted, suggest
+from ._messages import suggest
 
 
 def check_features(estimator, X, *, reset, dtype="float32"):
@@ -90,14 +90,10 @@ def resolve_inputs(inputs, remainder, n_features, names):
     the input "remainder" as ``remainder`` says. Without ``inputs``, one input "features"
     holds every column.
     """
-    if remainder not in REMAINDERS:
-        raise ValueError(f"remainder must be one of {quoted(REMAINDERS)}; got {remainder!r}.")
     if inputs is None:
         return {DEFAULT_INPUT: list(range(n_features))}
-    if not isinstance(inputs, dict) or not inputs:
-        raise TypeError(
-            f"inputs must be a non-empty dict {{input name: list of columns}}; got {type(inputs).__name__}."
-        )
+    if not inputs:
+        raise ValueError("inputs must be a non-empty dict {input name: list of columns}; got an empty dict.")
     columns, owner = {}, {}
     for name, spec in inputs.items():
         check_name(name, "input")

@@ -72,11 +72,6 @@ def resolve_aux_heads(aux_heads, heads, sources, taken):
     """The ``aux_heads`` parameter as a tuple of AuxHead, checked: each names a target in
     ``heads``, reads one of ``sources`` and has a name not in ``heads`` or ``taken``."""
     specs = aux_heads or {}
-    if not isinstance(specs, dict):
-        raise TypeError(
-            f"aux_heads must be a dict {{name: {{'branch': ..., 'target': ..., 'weight': ...}}}}; "
-            f"got {type(specs).__name__}."
-        )
     resolved = []
     for name, spec in specs.items():
         check_name(name, "auxiliary head")

@@ -14,6 +14,7 @@ import numbers
 import keras
 import numpy as np
 
+from ._inputs import REMAINDERS
 from ._messages import quoted, suggest
 
 
@@ -138,7 +139,7 @@ COMMON = {
     "activation": [KerasName(keras.activations.get, "the name of a Keras activation ('relu', 'tanh', ...)"), CALLABLE],
     "dropout": RATES,
     "inputs": [NONE, DICT],
-    "remainder": [Options("error", "drop", "passthrough")],
+    "remainder": [Options(*REMAINDERS)],
     "branches": [NONE, DICT],
     "model": [NONE, CALLABLE],
     "aux_heads": [NONE, DICT],
@@ -168,6 +169,7 @@ COMMON = {
 
 # fit settings: routed as fit__<name> or given to fit(X, y, <name>=...)
 FIT_SETTINGS = {
+    "epochs": COMMON["epochs"],
     "batch_size": COMMON["batch_size"],
     "callbacks": COMMON["callbacks"][:2],
     "class_weight": [NONE, Options("balanced"), DICT],
@@ -240,7 +242,9 @@ def check_params(estimator, fit_kwargs=()):
 
 def _check_routed(estimator, owner, prefix, rest, value):
     name = f"{prefix}__{rest}"
-    if prefix == "fit":
+    if prefix == "fit" and rest.startswith("callbacks__"):
+        _check_callback_argument(estimator.callbacks, owner, name, rest[len("callbacks__") :])
+    elif prefix == "fit":
         _check_fit_setting(owner, name, value, setting=rest)
     elif prefix == "optimizer":
         accepted = _optimizer_arguments(estimator.optimizer)
@@ -268,6 +272,8 @@ def _check_callback_argument(callbacks, owner, name, rest):
     """``callbacks__<i>__<arg>`` builds callback class ``i`` with ``arg``; ``callbacks__<arg>``
     builds every callback class with it (scikeras's routing)."""
     entries = dict(enumerate(callbacks)) if isinstance(callbacks, (list, tuple)) else dict(callbacks or {})
+    if not entries:
+        raise InvalidParameterError(f"{owner} parameter {name!r} is given but callbacks is {callbacks!r}.")
     key, _, argument = rest.partition("__")
     if argument:
         entry = entries.get(int(key) if key.isdigit() and isinstance(callbacks, (list, tuple)) else key)

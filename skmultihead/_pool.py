@@ -62,7 +62,7 @@ def copy_values(variables):
     return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
 
 
-def build_optimizer(fresh):
+def build_and_keep_optimizer(fresh):
     """``fresh`` with its optimizer built; the optimizer's initial values are kept to reset
     it whenever the model is reused."""
     fresh.optimizer.build(fresh.trainable_variables)
@@ -77,17 +77,20 @@ def start_key(seed, *arguments):
     if seed is None:
         return None
     try:
-        return json.dumps([keras.backend.backend(), keras.config.floatx(), seed, *arguments], default=_plain)
+        policy = keras.config.dtype_policy().name  # layers built meanwhile take it
+        return json.dumps([keras.backend.backend(), keras.config.floatx(), policy, seed, *arguments], default=_plain)
     except (TypeError, ValueError):
         return None
 
 
 def _plain(value):
     """``value`` as JSON data, for `start_key`; TypeError when it is not plain data."""
-    if hasattr(value, "network_spec"):
-        return value.network_spec()
     if isinstance(value, type):
+        if value.__module__ == "__main__" or "<locals>" in value.__qualname__:
+            raise TypeError(f"{value.__qualname__} may be redefined under the same name")
         return f"{value.__module__}.{value.__qualname__}"
+    if hasattr(value, "network_spec"):
+        return [_plain(type(value)), value.network_spec()]
     if isinstance(value, BaseEstimator):
         return [_plain(type(value)), value.get_params(deep=False)]
     if isinstance(value, keras.optimizers.Optimizer):  # without its automatic name (adam_1, adam_2, ...)
@@ -111,11 +114,12 @@ def load_state(model, variables):
 
 class Lease:
     """A model held by one estimator. When the lease ends (the estimator is refitted with
-    another model or collected) the model goes back to the pool, unless a user may hold it:
-    `exposed` is set whenever the model is handed out (``model_``, ``label_model``)."""
+    another model or collected) the model goes back to the pool, unless it is `exposed`:
+    handed out to a user (``model_``, ``label_model``; then also `handed_out`, and its weights
+    may change under the estimator) or owned by an unpickled copy."""
 
     def __init__(self, model, exposed=False):
-        self.model, self.exposed = model, exposed
+        self.model, self.exposed, self.handed_out = model, exposed, False
 
     def end(self):
         if not self.exposed:
@@ -139,6 +143,8 @@ class ModelPool:
         self._sort_returned()
         with self._lock:
             known = self._starts.get(start)
+            if known is not None:
+                self._starts.move_to_end(start)  # least recently used first out
         if known is not None:
             key, values = known
             model = self._take(key, own)
@@ -152,7 +158,7 @@ class ModelPool:
                 while len(self._starts) > MAX_STARTS:
                     self._starts.popitem(last=False)
         model = self._take(key, own)
-        return build_optimizer(fresh) if model is None else load_state(model, fresh.variables)
+        return build_and_keep_optimizer(fresh) if model is None else load_state(model, fresh.variables)
 
     def _take(self, key, own):
         """``own`` when its key is ``key``, else an idle model of that key, else None."""

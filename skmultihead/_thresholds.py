@@ -25,10 +25,8 @@ def check_thresholds(threshold, classes):
         If a threshold is outside [0, 1], the sequence has the wrong length, or the dict
         names an unknown label.
     """
-    if isinstance(threshold, str):
-        if threshold == "auto":
-            return threshold
-        raise ValueError(f"threshold must be a float, one float per label, a dict by label or 'auto'; got {threshold!r}.")
+    if isinstance(threshold, str):  # "auto" (the parameter table admits no other string)
+        return threshold
     classes = np.asarray(classes).tolist()
     if isinstance(threshold, dict):
         values = np.full(len(classes), DEFAULT_THRESHOLD)

@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from skmultihead import FactoredLabelNN, HistoryDisplay, MultiOutputNNClassifier
-from skmultihead.datasets import make_social_media
+from skmultihead import FactoredLabelNN, HistoryDisplay, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead.datasets import make_social_media, make_tagged_items
 
 QUICK = dict(hidden_layer_sizes=(8,), epochs=3, random_state=0)
 
@@ -80,3 +80,17 @@ def test_the_penguins_heads_tour_writes_its_pictures(tmp_path):
     for picture in ("learning_curves", "sex_roc", "species_confusion", "body_mass_errors", "sex_calibration"):
         assert (tmp_path / f"{picture}.png").stat().st_size > 10_000, picture
     assert "out-of-fold predictions (DataFrame, columns ['species', 'sex', 'body_mass_g'])" in done.stdout
+
+
+def test_heads_whose_names_prefix_each_other_and_ensemble_members():
+    X, Y = make_social_media(150, random_state=0)
+    Y = Y.assign(age_group=np.where(Y["age"] > 40, "old", "young"))[["age", "age_group"]]
+    est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    display = HistoryDisplay.from_estimator(est)
+    assert set(display.curves_) == {("age", "loss"), ("age", "mae"), ("age_group", "loss"), ("age_group", "accuracy")}
+    Xm, Ym = make_tagged_items(100, n_features=8, n_labels=3, n_informative=3, random_state=0)
+    ensemble = MultiLabelNN(ensemble_size=2, **QUICK).fit(Xm, Ym)
+    display = HistoryDisplay.from_estimator(ensemble)
+    assert set(display.curves_) == {("labels", "loss"), ("labels", "accuracy")}
+    np.testing.assert_allclose(display.lines_["labels", "loss", "train"].get_ydata(), ensemble.history_["labels_loss"])
+    plt.close("all")

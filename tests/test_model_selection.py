@@ -71,6 +71,9 @@ def test_multilabel_and_factored_targets():
     est = FactoredLabelNN(separator="_", **QUICK)
     predicted = cross_val_predict(est, X, joint, cv=cv)
     np.testing.assert_array_equal(np.asarray(predicted), by_hand(est, X, joint, cv, "predict")["joint"])
+    by_column = cross_val_predict(est, X, Y[["gender", "income"]], cv=cv)  # factors as DataFrame columns
+    assert list(by_column.columns) == ["gender", "income"]
+    np.testing.assert_array_equal(by_column["gender"] + "_" + by_column["income"], np.asarray(predicted))
     proba = cross_val_predict(est, X, joint, cv=cv, method="predict_proba")
     assert proba["joint"].shape[0] == len(X) and set(proba) == {"factor_0", "factor_1", "joint"}
     with pytest.raises(ValueError, match="method must be one of"):

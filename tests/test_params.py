@@ -98,6 +98,7 @@ def test_suggestions_and_routed_sub_parameters(fitted):
         (dict(callbacks=[EarlyStopping], callbacks__1__patience=2), "callbacks has no entry '1'; it has 0"),
         (dict(callbacks=[EarlyStopping(patience=2)], callbacks__0__patience=2), "given as an instance"),
         (dict(callbacks={"stop": EarlyStopping}, callbacks__stop__min_delt=0.1), "Did you mean 'min_delta'"),
+        (dict(callbacks__patience=2), "'callbacks__patience' is given but callbacks is None"),
     ]
     for params, message in cases:
         with pytest.raises(InvalidParameterError, match=re.escape(message)):

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skmultihead import MultiLabelNN, MultiOutputNNClassifier
-from skmultihead._pool import POOL, ModelPool
+from skmultihead import Head, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead._pool import POOL, ModelPool, start_key
 from skmultihead._training import TRACES
 from skmultihead.datasets import make_social_media, make_tagged_items
 
@@ -201,3 +201,30 @@ def test_the_pool_keeps_a_bounded_number_of_idle_networks(data):
     for network in networks:
         pool.release(network)
     assert len(pool) == 2
+
+
+class SigmoidHead(Head):
+    """A Head subclass: the same parameters, another network."""
+
+    @property
+    def activation_(self):
+        return "sigmoid"
+
+
+def test_start_keys_tell_apart_what_changes_the_network():
+    y = np.array(["a", "b", "a"])
+    head = Head().fit(y, "h")
+    assert start_key(0, head) == start_key(0, Head().fit(y, "h")) and start_key(None, head) is None
+    assert start_key(0, head) != start_key(1, head)
+    assert start_key(0, SigmoidHead().fit(y, "h")) != start_key(0, head)
+    policy = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        assert start_key(0, head) != start_key(0, head).replace("mixed_float16", policy)
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+    class Redefinable(Head):  # a class of a notebook cell or a factory: no start is kept for it
+        pass
+
+    assert start_key(0, Redefinable().fit(y, "h")) is None
