@@ -130,6 +130,7 @@ CALLABLE = Satisfies(callable, "a callable")
 DICT = InstanceOf(dict, "a dict")
 POSITIVE_INT = Interval(int, 1, None)
 FRACTION = Interval(float, 0, 1, closed="left")  # [0, 1)
+CALLBACK_LIST = SequenceOf(Satisfies(lambda v: True, "any"), "a list of Keras callbacks (instances or classes)")
 SIZES = [POSITIVE_INT, SequenceOf(POSITIVE_INT, "a tuple of ints >= 1")]
 RATES = [FRACTION, SequenceOf(FRACTION, "a tuple of floats in [0, 1)")]
 
@@ -148,18 +149,16 @@ COMMON = {
     "loss_weights": [NONE, DICT],
     "optimizer": [
         KerasName(_optimizer_class, "the name of a Keras optimizer ('adam', 'sgd', ...)"),
-        Satisfies(lambda v: isinstance(v, type) and issubclass(v, keras.optimizers.Optimizer), "a Keras optimizer class"),
+        Satisfies(
+            lambda v: isinstance(v, type) and issubclass(v, keras.optimizers.Optimizer), "a Keras optimizer class"
+        ),
         InstanceOf(keras.optimizers.Optimizer, "a Keras optimizer"),
     ],
     "epochs": [POSITIVE_INT],
     "batch_size": [Options("auto"), POSITIVE_INT],
     "validation_split": [FRACTION],
     "shuffle": [BOOL],
-    "callbacks": [
-        NONE,
-        SequenceOf(Satisfies(lambda v: True, "any"), "a list of Keras callbacks (instances or classes)"),
-        InstanceOf(dict, "a dict {name: callback}"),
-    ],
+    "callbacks": [NONE, CALLBACK_LIST, InstanceOf(dict, "a dict {name: callback}")],
     "warm_start": [BOOL],
     "random_state": [NONE, Interval(int, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState")],
     "verbose": [Options("auto"), Interval(int, 0, 2), BOOL],
@@ -171,7 +170,7 @@ COMMON = {
 FIT_SETTINGS = {
     "epochs": COMMON["epochs"],
     "batch_size": COMMON["batch_size"],
-    "callbacks": COMMON["callbacks"][:2],
+    "callbacks": [NONE, CALLBACK_LIST],  # fit(callbacks=...) as Keras's fit takes them
     "class_weight": [NONE, Options("balanced"), DICT],
     "validation_data": [NONE, InstanceOf(tuple, "a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")],
     "validation_split": COMMON["validation_split"],
