@@ -329,8 +329,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     def _join_heads(self, heads, index=None):
         """``{..., "joint": joint labels}`` in the container kind ``y`` had at fit (as `predict`)."""
         position = {label: i for i, label in enumerate(self.classes_.tolist())}
-        codes = np.unravel_index([position[label] for label in heads[JOINT]], self.target_layout_.shape)
-        columns = {name: self.factor_classes_[name][code] for name, code in zip(self.factor_names_, codes)}
+        columns = self._factor_labels([position[label] for label in heads[JOINT]])
         return join_factors(columns, self.target_layout_, index=index)
 
     def _head_classes(self):
@@ -348,12 +347,16 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
 
     def _predict_columns(self, X):
         """Each factor's part of the most probable joint class."""
-        codes = np.unravel_index(self.predict_proba(X).argmax(axis=1), self.target_layout_.shape)
+        return self._factor_labels(self.predict_proba(X).argmax(axis=1))
+
+    def _factor_labels(self, joint_codes):
+        """``{factor: labels}`` of joint classes given by their positions in ``classes_``."""
+        codes = np.unravel_index(joint_codes, self.target_layout_.shape)
         return {name: self.factor_classes_[name][code] for name, code in zip(self.factor_names_, codes)}
 
-    def _predict_factor_columns(self, X):
-        """Each factor's most probable class."""
-        raw = self._predict_raw(X)
+    def _predict_factor_columns(self, X, raw=None):
+        """Each factor's most probable class (from the network's outputs ``raw`` when given)."""
+        raw = self._predict_raw(X) if raw is None else raw
         return {name: self.heads_[name].decode(raw[name]) for name in self.factor_names_}
 
     def predict(self, X):
@@ -408,8 +411,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         {'factor_0': (200,), 'factor_1': (200,), 'joint': (200,)}
         """
         raw = self._predict_raw(X)
-        factors = {name: self.heads_[name].decode(raw[name]) for name in self.factor_names_}
-        return {**factors, JOINT: self.classes_[raw[JOINT].argmax(axis=1)]}
+        return {**self._predict_factor_columns(X, raw), JOINT: self.classes_[raw[JOINT].argmax(axis=1)]}
 
     def predict_factors(self, X):
         """Deprecated: use ``predict_heads``. Each factor's most probable class as a DataFrame."""

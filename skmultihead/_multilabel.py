@@ -385,10 +385,10 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         >>> sorted(est.score_heads(X, Y))
         ['tag_00', 'tag_01', 'tag_02', 'tag_03']
         """
-        truth, predicted = self._split_targets(y, reset=False)[HEAD], self._predict_indicator(X)
+        truth, predicted = self._head_targets(y), self.predict_heads(X)
         return {
-            label: float(accuracy_score(truth[:, j], predicted[:, j], sample_weight=sample_weight))
-            for j, label in enumerate(self.classes_.tolist())
+            label: float(accuracy_score(truth[label], predicted[label], sample_weight=sample_weight))
+            for label in truth
         }
 
     def _join_heads(self, heads, index=None):
