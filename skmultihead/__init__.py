@@ -1,26 +1,39 @@
-"""Multi-head neural networks as scikit-learn estimators."""
+"""Multi-head neural networks as scikit-learn estimators.
 
-from ._branches import DenseBranch, EmbeddingBranch
-from ._display import HistoryDisplay
-from ._factored import FactoredLabelNN
-from ._heads import HEAD_KINDS, Head
-from ._multilabel import MultiLabelNN
-from ._multioutput import MultiOutputNNClassifier
-from ._scoring import HeadScorer, head_scorer
-from ._views import HeadClassifier, HeadRegressor
+Importing the package imports no deep-learning framework (nor scikit-learn): each name
+below is imported when first used, and Keras with its backend at the first fit.
+"""
 
-__all__ = [
-    "DenseBranch",
-    "EmbeddingBranch",
-    "FactoredLabelNN",
-    "HEAD_KINDS",
-    "Head",
-    "HeadClassifier",
-    "HeadRegressor",
-    "HeadScorer",
-    "HistoryDisplay",
-    "MultiLabelNN",
-    "MultiOutputNNClassifier",
-    "head_scorer",
-]
+import importlib
+
+_EXPORTS = {
+    "DenseBranch": "._branches",
+    "EmbeddingBranch": "._branches",
+    "FactoredLabelNN": "._factored",
+    "HEAD_KINDS": "._heads",
+    "Head": "._heads",
+    "HeadClassifier": "._views",
+    "HeadRegressor": "._views",
+    "HeadScorer": "._scoring",
+    "HistoryDisplay": "._display",
+    "MultiLabelNN": "._multilabel",
+    "MultiOutputNNClassifier": "._multioutput",
+    "UnsafeFileError": "._persistence",
+    "head_scorer": "._scoring",
+    "load": "._persistence",
+}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'skmultihead' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

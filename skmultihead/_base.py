@@ -1,9 +1,13 @@
-"""Base: the one place that touches scikeras.
+"""Base: ties the fit and predict steps together; the one place that touches scikeras.
 
-scikeras's ``BaseWrapper`` gives the parameter plumbing: routed parameters
-(``optimizer__learning_rate``, ``fit__validation_split``, ``callbacks__...``) in
-``get_params`` / ``set_params``, callbacks, ``warm_start`` and ``partial_fit``.
-scikeras 0.13 predates scikit-learn 1.6; what it gets wrong there is fixed here:
+The estimators are scikit-learn estimators of their own (`MultiHeadBase` derives from
+``BaseEstimator``), so that ``import skmultihead`` and predicting with a fitted, unpickled
+or loaded estimator need no deep-learning framework: Keras, its backend and scikeras are
+imported by the first fit or the first use of ``model_``. The parameter plumbing follows
+scikeras's ``BaseWrapper``: every public attribute is a parameter, so routed parameters
+(``optimizer__learning_rate``, ``fit__validation_split``, ``callbacks__...``) are set and
+read as ordinary ones, and scikeras builds the routed callbacks at each fit.
+What scikeras 0.13 gets wrong on scikit-learn 1.6+ is not inherited:
 
 - it declares tags the pre-1.6 way (``_more_tags``, ``_estimator_type``), which scikit-learn
   1.9 ignores, so its classifiers are not classifiers; each estimator here declares
@@ -17,23 +21,19 @@ import functools
 import inspect
 import weakref
 
-import keras
 import numpy as np
-from scikeras.wrappers import BaseWrapper
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from ._branches import resolve_branches
-from ._forward import numpy_forward
+from ._forward import Forward, forward_plan
 from ._inputs import check_features, resolve_inputs, split_inputs
 from ._messages import quoted, suggest
-from ._model import build_model, compile_model, member_name, resolve_aux_heads, seeded_defaults
 from ._params import COMMON, ROUTED, InvalidParameterError, as_sizes, build_optimizer, check_params, routed
-from ._pool import POOL, Lease, copy_values, start_key
-from ._training import needs_keras_fit, split_validation, train
+from ._spec import member_name, resolve_aux_heads
 from ._views import head_view
 
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
@@ -41,7 +41,7 @@ AUTO_BATCH_SIZE = 200  # as scikit-learn's MLP: batches of min(200, rows)
 AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
 
 
-class MultiHeadBase(BaseWrapper):
+class MultiHeadBase(BaseEstimator):
     """A Keras functional model with named heads, as a scikit-learn estimator.
 
     Subclasses choose the heads (`_split_targets`, `_fit_heads`) and what predict and
@@ -64,6 +64,11 @@ class MultiHeadBase(BaseWrapper):
     def _declared_params(cls):
         params = inspect.signature(cls.__init__).parameters.values()
         return [p.name for p in params if p.name != "self" and p.kind is not p.VAR_KEYWORD]
+
+    def _get_param_names(self):
+        """Every public attribute that is not fitted state: the declared parameters and the
+        routed ones set by ``__init__(**kwargs)`` or ``set_params`` (as scikeras)."""
+        return sorted(k for k in vars(self) if not k.endswith("_") and not k.startswith("_"))
 
     def get_params(self, deep=True):
         """Parameters, with each branch's as ``branches__<input>__<param>`` when ``deep``."""
@@ -91,7 +96,12 @@ class MultiHeadBase(BaseWrapper):
                     f"Invalid parameter {name!r} for {type(self).__name__}.{suggest(name, declared)} "
                     f"Routed parameters start with one of {quoted(sorted(self._routing_prefixes))} and '__'."
                 )
-        return super().set_params(**params)
+        for name, value in params.items():
+            if name.split("__", 1)[0] in self._routing_prefixes and "__" in name:
+                setattr(self, name, value)
+            else:
+                super().set_params(**{name: value})
+        return self
 
     def _set_nested(self, name, value):
         param, key, *rest = name.split("__", 2)
@@ -164,25 +174,39 @@ class MultiHeadBase(BaseWrapper):
         >>> len(est.history_["loss"])
         2
         """
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        kwargs.setdefault("epochs", getattr(self, "fit__epochs", self.epochs))
+        initial_epoch = kwargs.pop("initial_epoch", 0)
+        self._fit(X, y, sample_weight, warm_start=self.warm_start, initial_epoch=initial_epoch, **kwargs)
+        return self
 
     @property
     def model_(self):
         """The fitted Keras model. Once handed out it is the user's: no other fit reuses it."""
-        lease = vars(self).get("_lease")
-        if lease is None:
+        if not self.initialized_:
             raise AttributeError(f"{type(self).__name__} has no attribute 'model_' (it is not fitted).")
+        lease = self._leased()
         lease.exposed = lease.handed_out = True
         return lease.model
 
     @property
     def _network(self):
         """``model_`` for the estimator's own use (not handed out)."""
-        return self._lease.model
+        return self._leased().model
 
     @property
     def initialized_(self):
-        return "_lease" in vars(self)
+        return "_lease" in vars(self) or "_parked" in vars(self)
+
+    def _leased(self):
+        """The lease of this estimator's network; after unpickling or `load`, the network
+        is first built again from the parameters and its parked variable values."""
+        if "_lease" not in vars(self):
+            self._initialize_callbacks()  # steps_per_execution depends on them
+            self._lease = self._acquire_network(own=None)
+            _assign(self._lease.model, **self._parked)
+            del self._parked
+            self._keep_lease(previous=None)
+        return self._lease
 
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         state = dict(vars(self))
@@ -192,10 +216,13 @@ class MultiHeadBase(BaseWrapper):
             self._fit_checked(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
         except BaseException:
             # a failed fit leaves the estimator as it was; a network it took is dropped
+            finalizer = vars(self).get("_lease_finalizer")
+            if finalizer is not None and finalizer is not state.get("_lease_finalizer"):
+                finalizer.detach()
             vars(self).clear()
             vars(self).update(state)
             if lease is not None:
-                _assign(lease.model, saved)
+                _assign(lease.model, **saved)
             raise
         self._keep_lease(previous=lease)
 
@@ -226,7 +253,23 @@ class MultiHeadBase(BaseWrapper):
         >>> len(est.history_["loss"])
         2
         """
-        return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        for name in ("epochs", "initial_epoch"):
+            if name in kwargs:
+                raise TypeError(f"partial_fit trains one epoch from the current one; it takes no {name!r}.")
+        self._fit(X, y, sample_weight, warm_start=True, epochs=1, initial_epoch=self.current_epoch, **kwargs)
+        return self
+
+    @property
+    def current_epoch(self):
+        """The number of epochs trained so far."""
+        return len(getattr(self, "history_", {}).get("loss", []))
+
+    def _initialize_callbacks(self):
+        """``_fit_callbacks``: the ``callbacks`` parameter with its routed ``callbacks__*``
+        arguments applied, as scikeras builds them."""
+        from scikeras.wrappers import BaseWrapper
+
+        BaseWrapper._initialize_callbacks(self)
 
     def initialize(self, X, y):
         """Build the network for ``X`` and ``y`` with its initial weights, without training.
@@ -279,11 +322,12 @@ class MultiHeadBase(BaseWrapper):
         if cold:
             self._fit_spec(columns)
             self._lease = self._new_lease()
+            self._forward_plan = forward_plan(self._network)
         if epochs:
             targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
             self._train(X, targets, sample_weight, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
         else:  # initialize: the network untrained
-            self._numpy_forward = numpy_forward(self._network)
+            self._numpy_forward = self._current_forward()
 
     def _check_data(self, X, y, sample_weight, reset):
         """X as a float array, ``{head: target column}`` and the sample weights, checked."""
@@ -309,11 +353,17 @@ class MultiHeadBase(BaseWrapper):
         else holds it, else one from the pool, else a new one."""
         lease = vars(self).get("_lease")
         own = None if lease is None or lease.exposed else lease.model
+        new = self._acquire_network(own)
+        return lease if new.model is own else new
+
+    def _acquire_network(self, own):
+        """A `Lease` of a network in this fit's initial state (see `_pool.ModelPool.acquire`)."""
+        from ._pool import POOL, Lease, start_key
+
         args = self._network_args()
         optimizer = self.optimizer, self._routed("optimizer")
         start = start_key(self._seed, type(self), optimizer, *args)
-        network = POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own)
-        return lease if network is own else Lease(network)
+        return Lease(POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own))
 
     def _fit_architecture(self):
         """Resolve the inputs and branches (``input_columns_``, ``branches_``)."""
@@ -341,6 +391,8 @@ class MultiHeadBase(BaseWrapper):
 
     def _build_keras_model(self, build_args, compile_args):
         """The compiled network, its optimizer not yet built (see `_pool.acquire`)."""
+        from ._model import build_model, compile_model, seeded_defaults
+
         with seeded_defaults(self._seed):
             model = build_model(**build_args)
         return compile_model(model, optimizer=self._optimizer(), **compile_args)
@@ -368,12 +420,17 @@ class MultiHeadBase(BaseWrapper):
             aux_heads=self.aux_heads_,
             ensemble_size=int(self.ensemble_size),
             ensemble_loss=self.ensemble_loss,
+            head_losses=self._head_losses(),
             run_eagerly=self.run_eagerly,
             steps_per_execution=self._steps_per_execution(),
         )
         return build_args, compile_args
 
     def _steps_per_execution(self):
+        import keras
+
+        from ._training import needs_keras_fit
+
         value = self.steps_per_execution
         torch = keras.backend.backend() == "torch"
         if isinstance(value, str) and value == "auto":
@@ -390,12 +447,18 @@ class MultiHeadBase(BaseWrapper):
         """Further arguments of `build_model` (own columns per head, joint output)."""
         return {}
 
+    def _head_losses(self):
+        """``{head: Keras loss}`` replacing heads' own losses (built at each fit)."""
+        return {}
+
     def _optimizer(self):
         """A new optimizer for each fit; an instance given is rebuilt from its config."""
         return build_optimizer(self.optimizer, routed(self.get_params(deep=False), "optimizer", strict=True))
 
     def _train(self, X, targets, sample_weight, epochs, initial_epoch, **kwargs):
         """Train the network (see `_training`); extend ``history_``; refresh the numpy forward."""
+        from ._training import needs_keras_fit, split_validation, train
+
         params = self.get_params(deep=False)
         settings = {**{name: params[name] for name in self._fit_kwargs if name in params}, **routed(params, "fit")}
         settings = {k: v for k, v in settings.items() if not k.startswith("callbacks") and k != "epochs"}
@@ -435,7 +498,7 @@ class MultiHeadBase(BaseWrapper):
             steps_per_call=self._network.steps_per_execution,
             keras_fit=self.run_eagerly or needs_keras_fit(callbacks),
         )
-        self._numpy_forward = numpy_forward(self._network)  # with the trained weights
+        self._numpy_forward = self._current_forward()  # with the trained weights
         for key, values in history.items():
             self.history_.setdefault(key, []).extend(values)
 
@@ -513,8 +576,8 @@ class MultiHeadBase(BaseWrapper):
         array; from the network's current weights once ``model_`` has been handed out."""
         inputs = self._model_inputs(X)
         forward = self._numpy_forward
-        if forward is not None and self._lease.handed_out:  # the user may have set its weights
-            forward = numpy_forward(self._network)
+        if forward is not None and "_lease" in vars(self) and self._lease.handed_out:
+            forward = self._current_forward()  # the user may have set its weights
         if forward is not None:
             return forward(inputs)
         return _keras_forward(self._network, inputs)
@@ -624,6 +687,13 @@ class MultiHeadBase(BaseWrapper):
         head = self.heads_[head_name]
         return head.score(truth, head.decode(raw), sample_weight=sample_weight)
 
+    def _current_forward(self):
+        """The numpy forward pass with the network's current weights (None: Keras predicts)."""
+        from ._pool import copy_values
+
+        plan = self._forward_plan
+        return None if plan is None else Forward(plan, copy_values(self._network.variables))
+
     # -- the Keras model -----------------------------------------------------------------------
     def summary(self, **kwargs):
         """Print the Keras model's layers (``keras.Model.summary``; kwargs go to it).
@@ -694,29 +764,66 @@ class MultiHeadBase(BaseWrapper):
                 "install Graphviz (e.g. `apt install graphviz`, `brew install graphviz` or "
                 f"`conda install graphviz`). ({type(error).__name__}: {error})"
             ) from error
+        import keras
+
         kwargs.setdefault("show_shapes", True)
         return keras.utils.plot_model(self._network, to_file=str(path), **kwargs)
 
     # -- persistence ---------------------------------------------------------------------------
+    def save(self, path, include_optimizer=False):
+        """Write the estimator to ``path`` as JSON and plain arrays, without pickle; read it
+        back with `skmultihead.load`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (replaced only once it is written whole).
+        include_optimizer : bool, default=False
+            Keep the optimizer's state too (Adam's moments: twice the weights), so that a
+            warm start or ``partial_fit`` after loading continues exactly; without it they
+            start a fresh optimizer from the saved weights.
+
+        Raises
+        ------
+        TypeError
+            If a parameter is not data (a function or class not registered with
+            ``keras.saving.register_keras_serializable``, an object Keras cannot serialize),
+            naming it.
+
+        Examples
+        --------
+        >>> import skmultihead
+        >>> from skmultihead import MultiLabelNN
+        >>> from skmultihead.datasets import make_tagged_items
+        >>> X, Y = make_tagged_items(200, n_features=20, n_labels=4, random_state=0)
+        >>> est = MultiLabelNN(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "tags.skmh")
+        >>> est.save(path)
+        >>> (skmultihead.load(path).predict_proba(X) == est.predict_proba(X)).all()
+        np.True_
+        """
+        from ._persistence import save
+
+        save(self, path, include_optimizer=include_optimizer)
+
     def __getstate__(self):
-        # callbacks are rebuilt at each fit, the numpy forward pass when unpickled; a copy
-        # owns its own network, which never goes to the pool
+        # plain data and arrays: the network as its variables' values ("_parked"), built
+        # again when a copy trains or reads ``model_``; callbacks are rebuilt at each fit
         skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_lease_finalizer", "_lease")
         state = {k: v for k, v in vars(self).items() if k not in skip}
-        if self.initialized_:
-            state["model_"] = self._network
+        if "_lease" in vars(self):
+            state["_parked"] = _variables(self._network)
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
-        network = state.pop("model_", None)
         vars(self).update(state)
-        if network is not None:
-            self._lease = Lease(network, exposed=True)
-            self._numpy_forward = numpy_forward(network)
+        if "_parked" in state:
+            plan = self._forward_plan
+            self._numpy_forward = None if plan is None else Forward(plan, state["_parked"]["weights"])
 
     def __repr__(self, N_CHAR_MAX=700):
-        return super(BaseWrapper, self).__repr__(N_CHAR_MAX)
+        return super().__repr__(N_CHAR_MAX)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -725,13 +832,29 @@ class MultiHeadBase(BaseWrapper):
 
 
 def _variables(model):
-    """Copies of the values of ``model``'s and its optimizer's variables."""
-    return copy_values([*model.variables, *model.optimizer.variables])
+    """``{"weights": ..., "optimizer": ...}``: copies of the values of ``model``'s and its
+    optimizer's variables."""
+    from ._pool import copy_values
+
+    return {"weights": copy_values(model.variables), "optimizer": copy_values(model.optimizer.variables)}
 
 
-def _assign(model, values):
-    for variable, value in zip([*model.variables, *model.optimizer.variables], values):
-        variable.assign(value)
+def _assign(model, weights, optimizer=None):
+    """Give ``model``'s variables (and its optimizer's, unless None) the values given."""
+    pairs = [(model.variables, weights, "network")]
+    if optimizer is not None:
+        pairs.append((model.optimizer.variables, optimizer, "optimizer"))
+    for variables, values, what in pairs:
+        if len(values) != len(variables):
+            raise ValueError(f"{len(values)} {what} variable values given for a network with {len(variables)}.")
+        for variable, value in zip(variables, values):
+            if tuple(np.shape(value)) != tuple(variable.shape):
+                raise ValueError(
+                    f"{what} variable {variable.path!r} has shape {tuple(variable.shape)}, "
+                    f"its value given has shape {np.shape(value)}."
+                )
+        for variable, value in zip(variables, values):
+            variable.assign(value)
 
 
 def _keras_forward(model, inputs):
@@ -740,6 +863,8 @@ def _keras_forward(model, inputs):
     A direct call runs the graph eagerly: no per-call data pipeline and no retracing for
     each new number of rows, unlike Model.predict / predict_on_batch.
     """
+    import keras
+
     n_rows = len(next(iter(inputs.values())))
     chunks = [
         model({name: values[i : i + _PREDICT_CHUNK] for name, values in inputs.items()}, training=False)

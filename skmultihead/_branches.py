@@ -6,14 +6,12 @@ its own, or none; `EmbeddingBranch` reads integer token ids; any callable
 ``f(keras_tensor) -> keras_tensor`` is a branch too.
 """
 
-
-import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._messages import is_positive_int, quoted, suggest
-from ._model import check_keras_tensor, layer_rates, stack
 from ._params import as_sizes
+from ._spec import layer_rates
 
 ENCODERS = ("pool", "conv1d", "lstm", "gru")
 
@@ -91,6 +89,8 @@ class DenseBranch(BaseEstimator):
         >>> tuple(out.shape)
         (None, 4)
         """
+        from ._model import stack
+
         sizes = as_sizes(self.hidden_layer_sizes)
         return stack(x, sizes, self.activation or activation, name, seeds, layer_rates(self.dropout, sizes))
 
@@ -257,6 +257,8 @@ class EmbeddingBranch(BaseEstimator):
         >>> tuple(out.shape)
         (None, 6)
         """
+        import keras
+
         x = keras.layers.Embedding(
             int(self.vocab_size),
             int(self.dim),
@@ -287,6 +289,8 @@ class _CallableBranch:
         self.function = function
 
     def build(self, x, name, *, activation, seeds):
+        from ._model import check_keras_tensor
+
         return check_keras_tensor(self.function(x), f"branches[{name!r}]", "the input's Keras tensor")
 
 

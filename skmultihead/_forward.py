@@ -6,6 +6,11 @@ than the same arithmetic in numpy. A graph made only of the layers below
 X's precision as scikit-learn's MLP does (float32 for float32 X, float64 otherwise); a
 graph with any other layer keeps the Keras call.
 
+`forward_plan` reads the graph once into plain data (steps naming their layer kind,
+settings and the indices of their weights among the network's variables), which pickles
+and saves as it is; `Forward` runs a plan on variable values with numpy alone, so a saved
+or unpickled estimator predicts without a deep-learning framework.
+
 Rows go through in chunks of at most ``CHUNK_ROWS``, each dense layer writing into a
 buffer of its own that later calls reuse: allocating a fresh large array per layer and
 call costs as much as the arithmetic where the allocator hands large blocks back to the
@@ -14,11 +19,8 @@ system each time (seen in a process that has imported JAX).
 
 import threading
 
-import keras
 import numpy as np
 from scipy.special import expit
-
-from ._model import Columns, JointDistribution, PerLabelDense
 
 CHUNK_ROWS = 1024
 
@@ -62,53 +64,99 @@ def _outer(*distributions):
     return joint
 
 
-def _numpy_layer(layer):
-    """``f(buffers, *inputs)`` computing ``layer`` at inference in numpy, or None if
-    there is none here."""
-    if isinstance(layer, keras.layers.Dense):
-        activation = _ACTIVATIONS.get(keras.activations.serialize(layer.activation))
-        if activation is None:
+# -- the plan: read from the Keras graph (needs Keras) -----------------------------------------
+def _layer_step(layer, index):
+    """``{"op": kind, "weights": [variable indices], ...settings}`` for ``layer``, or None
+    if numpy does not compute it here."""
+    import keras
+
+    from ._model import Columns, JointDistribution, PerLabelDense
+
+    def activation():
+        name = keras.activations.serialize(layer.activation)
+        return name if isinstance(name, str) and name in _ACTIVATIONS else None
+
+    if isinstance(layer, (keras.layers.Dense, PerLabelDense)):
+        if activation() is None:
             return None
-        kernel = layer.kernel.numpy()
-        params = _in_both_precisions(kernel, layer.bias.numpy() if layer.use_bias else np.zeros(kernel.shape[1]))
-
-        def dense(buffers, x):
-            kernel, bias = params[x.dtype.type]
-            z = np.matmul(x, kernel, out=buffers.take(dense, len(x), kernel.shape[1], x.dtype))
-            z += bias
-            return activation(z)
-
-        return dense
-    if isinstance(layer, PerLabelDense):
-        return _per_label_dense(layer)
+        weights = [layer.kernel] + ([layer.bias] if getattr(layer, "use_bias", True) else [])
+        op = "dense" if isinstance(layer, keras.layers.Dense) else "per_label_dense"
+        return {"op": op, "activation": activation(), "weights": [index[id(w)] for w in weights]}
     if isinstance(layer, keras.layers.Dropout):
-        return lambda buffers, x: x
+        return {"op": "identity"}
     if isinstance(layer, keras.layers.Concatenate) and layer.axis in (-1, 1):
-        return lambda buffers, *xs: np.concatenate(xs, axis=1)
+        return {"op": "concatenate"}
     if isinstance(layer, keras.layers.Average):
-        return lambda buffers, *xs: np.mean(xs, axis=0)
+        return {"op": "average"}
     if isinstance(layer, Columns):
-        columns = np.asarray(layer.columns)
-        return lambda buffers, x: x[:, columns]
+        return {"op": "columns", "columns": list(layer.columns)}
     if isinstance(layer, JointDistribution):
-        return lambda buffers, *distributions: _outer(*distributions)
+        return {"op": "joint"}
     return None
 
 
+def forward_plan(model):
+    """``model``'s forward pass as plain data (see the module docstring), or None when a
+    layer on the way is one numpy does not compute here."""
+    outputs = model.output
+    if not isinstance(outputs, dict):
+        return None
+    index = {id(variable): i for i, variable in enumerate(model.variables)}
+    keys = {}  # id(tensor) -> its number in the plan
+    inputs = {}
+    for tensor in model.inputs:
+        inputs[tensor._keras_history[0].name] = keys[id(tensor)] = len(keys)
+    steps = []
+
+    def visit(tensor):
+        if id(tensor) in keys:
+            return True
+        layer, node_index, _ = tensor._keras_history
+        node = layer._inbound_nodes[node_index]
+        if not all(visit(parent) for parent in node.input_tensors):
+            return False
+        step = _layer_step(layer, index)
+        if step is None:
+            return False
+        keys[id(tensor)] = len(keys)
+        steps.append({**step, "inputs": [keys[id(t)] for t in node.input_tensors], "output": keys[id(tensor)]})
+        return True
+
+    if not all(visit(tensor) for tensor in outputs.values()):
+        return None
+    shapes = {i: list(v.shape) for i, v in enumerate(model.variables)}
+    used = sorted({i for step in steps for i in step.get("weights", [])})
+    return {
+        "inputs": inputs,
+        "outputs": {name: keys[id(tensor)] for name, tensor in outputs.items()},
+        "steps": steps,
+        "shapes": {str(i): shapes[i] for i in used},
+    }
+
+
+# -- running a plan (numpy alone) ----------------------------------------------------------------
 def _in_both_precisions(*arrays):
     """``{np.float32: arrays as float32, np.float64: the float32 values as float64}``."""
     single = tuple(np.array(a, dtype=np.float32) for a in arrays)  # copies: the weights as trained now
     return {np.float32: single, np.float64: tuple(a.astype(np.float64) for a in single)}
 
 
-def _per_label_dense(layer):
-    activation = _ACTIVATIONS.get(keras.activations.serialize(layer.activation))
-    if activation is None:
-        return None
-    kernel = layer.kernel.numpy()  # (labels, d, units)
-    n_labels, d, units = kernel.shape
+def _dense(activation, kernel, bias=None):
+    params = _in_both_precisions(kernel, np.zeros(kernel.shape[1]) if bias is None else bias)
+
+    def dense(buffers, x):
+        kernel, bias = params[x.dtype.type]
+        z = np.matmul(x, kernel, out=buffers.take(dense, len(x), kernel.shape[1], x.dtype))
+        z += bias
+        return activation(z)
+
+    return dense
+
+
+def _per_label_dense(activation, kernel, bias):
+    n_labels, d, units = kernel.shape  # (labels, d, units)
     shared = kernel.transpose(1, 0, 2).reshape(d, n_labels * units)  # all labels in one matrix
-    params = _in_both_precisions(kernel, shared, layer.bias.numpy())
+    params = _in_both_precisions(kernel, shared, bias)
 
     def forward(buffers, x):
         kernel, shared, bias = params[x.dtype.type]
@@ -124,61 +172,58 @@ def _per_label_dense(layer):
     return forward
 
 
-class _Unsupported(Exception):
-    pass
+def _step_function(step, values):
+    op = step["op"]
+    if op in ("dense", "per_label_dense"):
+        weights = [values[i] for i in step["weights"]]
+        build = _dense if op == "dense" else _per_label_dense
+        return build(_ACTIVATIONS[step["activation"]], *weights)
+    if op == "identity":
+        return lambda buffers, x: x
+    if op == "concatenate":
+        return lambda buffers, *xs: np.concatenate(xs, axis=1)
+    if op == "average":
+        return lambda buffers, *xs: np.mean(xs, axis=0)
+    if op == "columns":
+        columns = np.asarray(step["columns"], dtype=np.intp)
+        return lambda buffers, x: x[:, columns]
+    if op == "joint":
+        return lambda buffers, *distributions: _outer(*distributions)
+    raise ValueError(f"unknown step {op!r} in a forward plan")
 
 
-def numpy_forward(model, outputs=None):
-    """``forward({input name: array}) -> {name: array}`` computing ``model``'s outputs (or
-    the given ``{name: tensor}`` of its graph) in numpy.
+class Forward:
+    """``forward({input name: array}) -> {output name: array}``: a `forward_plan` run in
+    numpy on ``values``, the network's variable values (copied)."""
 
-    Returns None when a layer on the way is one numpy does not compute here.
-    """
-    outputs = model.output if outputs is None else outputs
-    if not isinstance(outputs, dict):
-        return None
-    inputs = {tensor._keras_history[0].name: id(tensor) for tensor in model.inputs}
-    steps, done = [], set(inputs.values())
+    def __init__(self, plan, values):
+        self.plan = plan
+        self._steps = [(_step_function(s, values), s["inputs"], s["output"]) for s in plan["steps"]]
+        self._buffers = _Buffers()
 
-    def visit(tensor):
-        if id(tensor) in done:
-            return
-        layer, node_index, _ = tensor._keras_history
-        node = layer._inbound_nodes[node_index]
-        for parent in node.input_tensors:
-            visit(parent)
-        function = _numpy_layer(layer)
-        if function is None:
-            raise _Unsupported
-        steps.append((function, [id(t) for t in node.input_tensors], id(tensor)))
-        done.add(id(tensor))
+    def _chunk(self, values):
+        for function, keys, key in self._steps:
+            values[key] = function(self._buffers, *(values[k] for k in keys))
+        return {name: np.array(values[key]) for name, key in self.plan["outputs"].items()}  # out of the buffers
 
-    try:
-        for tensor in outputs.values():
-            visit(tensor)
-    except _Unsupported:
-        return None
-    output_keys = {name: id(tensor) for name, tensor in outputs.items()}
-    buffers = _Buffers()
-
-    def forward_chunk(arrays):
-        values = dict(arrays)
-        for function, keys, key in steps:
-            values[key] = function(buffers, *(values[k] for k in keys))
-        return {name: np.array(values[key]) for name, key in output_keys.items()}  # copies out of the buffers
-
-    def forward(arrays):
+    def __call__(self, arrays):
         X = {}
-        for name, key in inputs.items():
+        for name, key in self.plan["inputs"].items():
             array = np.asarray(arrays[name])
             X[key] = array if array.dtype == np.float32 else array.astype(np.float64)
         n_rows = len(next(iter(X.values())))
         if n_rows <= CHUNK_ROWS:
-            return forward_chunk(X)
+            return self._chunk(X)
         chunks = [
-            forward_chunk({key: array[start : start + CHUNK_ROWS] for key, array in X.items()})
+            self._chunk({key: array[start : start + CHUNK_ROWS] for key, array in X.items()})
             for start in range(0, n_rows, CHUNK_ROWS)
         ]
-        return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in output_keys}
+        return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in self.plan["outputs"]}
 
-    return forward
+
+def numpy_forward(model):
+    """A `Forward` of ``model`` with its current weights, or None (see `forward_plan`)."""
+    from ._pool import copy_values
+
+    plan = forward_plan(model)
+    return None if plan is None else Forward(plan, copy_values(model.variables))

@@ -2,32 +2,14 @@
 (and auxiliary outputs; members averaged in an ensemble)."""
 
 import contextlib
-import numbers
 import random
-from typing import NamedTuple
 
 import keras
 import numpy as np
 
 from ._heads import HEAD_KINDS
-from ._inputs import check_name
-from ._messages import quoted, suggest
 
-
-def layer_rates(dropout, hidden_layer_sizes):
-    """One dropout rate per hidden layer from a float or a sequence."""
-    if np.ndim(dropout) == 0:
-        rates = [float(dropout)] * len(hidden_layer_sizes)
-    else:
-        rates = [float(r) for r in dropout]
-        if len(rates) != len(hidden_layer_sizes):
-            raise ValueError(
-                f"dropout has {len(rates)} rates but hidden_layer_sizes has {len(hidden_layer_sizes)} layers; "
-                "give one float or one rate per layer."
-            )
-    if not all(0.0 <= r < 1.0 for r in rates):
-        raise ValueError(f"dropout rates must be in [0, 1); got {dropout!r}.")
-    return rates
+from ._spec import layer_rates, member_name
 
 
 @contextlib.contextmanager
@@ -56,49 +38,6 @@ class Seeds:
 
     def __call__(self):
         return None if self._rng is None else int(self._rng.randint(2**31 - 1))
-
-
-class AuxHead(NamedTuple):
-    """An auxiliary output: ``target``'s kind of output read from ``source`` (a branch or
-    "trunk"), trained with loss weight ``weight``; not part of the predictions."""
-
-    name: str
-    source: str
-    target: str
-    weight: float
-
-
-def resolve_aux_heads(aux_heads, heads, sources, taken):
-    """The ``aux_heads`` parameter as a tuple of AuxHead, checked: each names a target in
-    ``heads``, reads one of ``sources`` and has a name not in ``heads`` or ``taken``."""
-    specs = aux_heads or {}
-    resolved = []
-    for name, spec in specs.items():
-        check_name(name, "auxiliary head")
-        if name in heads or name in taken:
-            raise ValueError(f"auxiliary head {name!r} has the name of a head or input; give it its own name.")
-        if not isinstance(spec, dict) or set(spec) - {"branch", "target", "weight"}:
-            raise ValueError(
-                f"aux_heads[{name!r}] must be a dict with keys 'branch' (default 'trunk'), 'target' and "
-                f"'weight' (default 1.0); got {spec!r}."
-            )
-        target = spec.get("target", heads[0] if len(heads) == 1 else None)
-        if target not in heads:
-            raise ValueError(
-                f"aux_heads[{name!r}] predicts target {target!r}, which is not a head; the heads are "
-                f"{quoted(heads)}.{suggest(target, heads)}"
-            )
-        source = spec.get("branch", "trunk")
-        if source not in sources:
-            raise ValueError(
-                f"aux_heads[{name!r}] reads branch {source!r}, which this model does not have; it can read "
-                f"{quoted(sources)}.{suggest(source, sources)}"
-            )
-        weight = spec.get("weight", 1.0)
-        if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or weight < 0:
-            raise ValueError(f"aux_heads[{name!r}] weight must be a number >= 0; got {weight!r}.")
-        resolved.append(AuxHead(name, source, target, float(weight)))
-    return tuple(resolved)
 
 
 def build_model(
@@ -188,11 +127,6 @@ def build_model(
     for i, member in enumerate(members):
         outputs.update({member_name(i, name): tensor for name, tensor in member.items()})
     return keras.Model(inputs, outputs, name="skmultihead")
-
-
-def member_name(i, name):
-    """Name of ensemble member ``i``'s layer or output ``name``."""
-    return f"member{i}_{name}"
 
 
 def _member(inputs, heads, *, prefix, branches, trunk, trunk_layers, activation, seeds, aux_heads, head_columns,
@@ -390,6 +324,7 @@ def compile_model(
     aux_heads=(),
     ensemble_size=1,
     ensemble_loss="members",
+    head_losses=None,
     run_eagerly=False,
     steps_per_execution=1,
 ):
@@ -399,17 +334,18 @@ def compile_model(
     In an ensemble, "members" trains each member on its own loss (its weight divided among
     the members; the mean output's loss is recorded, weight 0); "mean" trains on the loss of
     the mean output (the members' losses are recorded, weight 0). Metrics are the mean
-    output's.
+    output's. ``head_losses`` (``{head: loss}``) replaces heads' own losses.
     """
     outputs = {**heads, **{aux.name: heads[aux.target] for aux in aux_heads}}
     weights = {name: float(loss_weights.get(name, 1.0)) for name in heads}
     weights.update({aux.name: float(aux.weight) for aux in aux_heads})
-    losses = {name: head.loss_ for name, head in outputs.items()}
+    head_losses = head_losses or {}
+    losses = {name: head_losses.get(head.name_, head.loss_) for name, head in outputs.items()}
     if ensemble_size > 1:
         on_members = ensemble_loss == "members"
         for name, head in outputs.items():
             for i in range(ensemble_size):
-                losses[member_name(i, name)] = head.loss_
+                losses[member_name(i, name)] = losses[name]
                 weights[member_name(i, name)] = weights[name] / ensemble_size if on_members else 0.0
             weights[name] = 0.0 if on_members else weights[name]
     model.compile(

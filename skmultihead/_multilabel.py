@@ -4,7 +4,6 @@ import numbers
 import re
 import warnings
 
-import keras
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin
 from sklearn.metrics import accuracy_score, f1_score
@@ -15,7 +14,6 @@ from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
-from ._model import Columns, WeightedBinaryCrossentropy
 from ._params import COMMON, NONE, SIZES, InstanceOf, Interval, Options, SequenceOf, as_sizes
 from ._targets import join_indicator, split_indicator
 from ._thresholds import best_f1_thresholds, check_thresholds, holdout_rows
@@ -193,15 +191,19 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         self.classes_ = self.target_layout_.classes
         self.constant_labels_ = self._constant_labels(indicator)
         self.label_weights_ = np.ones((2, len(self.classes_))) if self._single_label else self._label_weights(indicator)
-        negative, positive = self.label_weights_
         head = Head(
             "multilabel",
             units=as_sizes(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
             separate=self.head_layout != "dense",
             classes=self.classes_,
-            loss=WeightedBinaryCrossentropy(positive, negative),
         )
         return {HEAD: head.fit(indicator, HEAD)}
+
+    def _head_losses(self):
+        from ._model import WeightedBinaryCrossentropy
+
+        negative, positive = self.label_weights_
+        return {HEAD: WeightedBinaryCrossentropy(positive, negative)}
 
     def _constant_labels(self, indicator):
         counts = indicator.sum(axis=0)
@@ -463,6 +465,10 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         labels = self.classes_.tolist()
         if label not in labels:
             raise ValueError(f"{label!r} is not a label; the labels are {labels[:10]}.{suggest(label, labels)}")
+        import keras
+
+        from ._model import Columns
+
         name = f"{HEAD}_{re.sub(r'[^0-9A-Za-z_.-]+', '_', str(label))}"
         output = Columns([labels.index(label)], name=name)(self.model_.output[HEAD])
         return keras.Model(self.model_.input, output, name=name)

@@ -10,8 +10,8 @@ given and what is accepted.
 import functools
 import inspect
 import numbers
+import sys
 
-import keras
 import numpy as np
 
 from ._inputs import REMAINDERS
@@ -87,7 +87,7 @@ class SequenceOf:
 
 
 class KerasName:
-    """The name of a Keras object that ``get`` (``keras.activations.get``, ...) knows."""
+    """The name of a Keras object that ``get(keras, name)`` knows (``keras.activations.get``, ...)."""
 
     def __init__(self, get, what):
         self.get, self.what = get, what
@@ -95,8 +95,10 @@ class KerasName:
     def accepts(self, value):
         if not isinstance(value, str):
             return False
+        import keras
+
         try:
-            self.get(value)
+            self.get(keras, value)
         except (ValueError, TypeError):
             return False
         return True
@@ -121,7 +123,18 @@ class Satisfies:
 @functools.lru_cache(maxsize=None)
 def _optimizer_class(name):
     """The class of Keras's optimizer ``name`` (an instance is built once per name)."""
+    import keras
+
     return type(keras.optimizers.get(name))
+
+
+def is_keras(value, kind, classes=False):
+    """Whether ``value`` is an instance of Keras's ``kind`` ("optimizers.Optimizer", ...), or
+    with ``classes`` a subclass of it; False while Keras is not imported (nothing can be)."""
+    if "keras" not in sys.modules:
+        return False
+    base = functools.reduce(getattr, kind.split("."), sys.modules["keras"])
+    return issubclass(value, base) if classes and isinstance(value, type) else isinstance(value, base)
 
 
 NONE = Satisfies(lambda v: v is None, "None")
@@ -137,7 +150,7 @@ RATES = [FRACTION, SequenceOf(FRACTION, "a tuple of floats in [0, 1)")]
 COMMON = {
     "heads": [NONE, DICT],
     "hidden_layer_sizes": SIZES,
-    "activation": [KerasName(keras.activations.get, "the name of a Keras activation ('relu', 'tanh', ...)"), CALLABLE],
+    "activation": [KerasName(lambda keras, name: keras.activations.get(name), "the name of a Keras activation ('relu', 'tanh', ...)"), CALLABLE],
     "dropout": RATES,
     "inputs": [NONE, DICT],
     "remainder": [Options(*REMAINDERS)],
@@ -148,11 +161,9 @@ COMMON = {
     "ensemble_loss": [Options("members", "mean")],
     "loss_weights": [NONE, DICT],
     "optimizer": [
-        KerasName(_optimizer_class, "the name of a Keras optimizer ('adam', 'sgd', ...)"),
-        Satisfies(
-            lambda v: isinstance(v, type) and issubclass(v, keras.optimizers.Optimizer), "a Keras optimizer class"
-        ),
-        InstanceOf(keras.optimizers.Optimizer, "a Keras optimizer"),
+        KerasName(lambda keras, name: _optimizer_class(name), "the name of a Keras optimizer ('adam', 'sgd', ...)"),
+        Satisfies(lambda v: isinstance(v, type) and is_keras(v, "optimizers.Optimizer", True), "a Keras optimizer class"),
+        Satisfies(lambda v: is_keras(v, "optimizers.Optimizer"), "a Keras optimizer"),
     ],
     "epochs": [POSITIVE_INT],
     "batch_size": [Options("auto"), POSITIVE_INT],
@@ -193,7 +204,7 @@ def routed(params, prefix, strict=False):
 def build_optimizer(optimizer, arguments):
     """A new optimizer from the ``optimizer`` parameter (a name, a class or an instance,
     rebuilt from its config) and its routed ``arguments``."""
-    if isinstance(optimizer, keras.optimizers.Optimizer):
+    if is_keras(optimizer, "optimizers.Optimizer"):
         return type(optimizer).from_config({**optimizer.get_config(), **arguments})
     cls = _optimizer_class(optimizer) if isinstance(optimizer, str) else optimizer
     return cls(**arguments)

@@ -24,10 +24,6 @@ FAST = dict(hidden_layer_sizes=(8,), epochs=2, random_state=0)
 FAST_CLASSIFIER = dict(hidden_layer_sizes=(16,), epochs=10, batch_size=32, optimizer=FastAdam, random_state=0)
 
 EXPECTED_FAILED = {
-    "check_estimator_tags_renamed": (
-        "scikeras's BaseWrapper, a base class, still defines the pre-1.6 `_more_tags`; "
-        "our estimators declare `__sklearn_tags__`, which is what scikit-learn reads"
-    ),
     "check_sample_weight_equivalence_on_dense_data": (
         "minibatch training: a weight scales a row's loss within its batch, while repeating "
         "the row changes the batches themselves, so the two fits differ"

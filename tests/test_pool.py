@@ -45,11 +45,11 @@ def test_a_reused_network_trains_exactly_as_a_new_one(data):
 @pytest.fixture
 def builds(monkeypatch):
     """Counts the networks built."""
-    import skmultihead._base as base
+    import skmultihead._model as model
 
     count = []
-    build = base.build_model
-    monkeypatch.setattr(base, "build_model", lambda *a, **k: count.append(1) or build(*a, **k))
+    build = model.build_model
+    monkeypatch.setattr(model, "build_model", lambda *a, **k: count.append(1) or build(*a, **k))
     return count
 
 
