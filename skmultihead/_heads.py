@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
 from ._messages import quoted
+from ._plain import plain, unplain
 
 # kind -> output activation, loss and metric (Keras metric class, name in history_)
 HEAD_KINDS = {
@@ -102,6 +103,15 @@ class Head(BaseEstimator):
         self.classes = classes
 
     # -- fitting -------------------------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "dtype_" in state:  # the target's dtype as plain data (see `_plain`)
+            state["dtype_"] = plain(state["dtype_"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__({**state, "dtype_": unplain(state["dtype_"])} if "dtype_" in state else state)
+
     def fit(self, y, name):
         """Learn the encoding of this head's target: its kind, classes or standardization.
 

@@ -19,6 +19,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
 
+from ._plain import PlainState
+
 ACCEPTED = (
     "a pandas DataFrame (one column per head), a pandas Series or 1-D array (one head), "
     "a dict {head name: array}, a 2-D array (one column per head) or a list of 1-D arrays"
@@ -26,7 +28,7 @@ ACCEPTED = (
 
 
 @dataclass(frozen=True)
-class TargetLayout:
+class TargetLayout(PlainState):
     """How a target was given, so predictions can be returned the same way."""
 
     kind: str  # "dataframe", "series", "dict", "array", "list" or "vector"
@@ -167,7 +169,7 @@ _LABEL_SET_TYPES = (set, frozenset, list, tuple)
 
 
 @dataclass(frozen=True)
-class IndicatorLayout:
+class IndicatorLayout(PlainState):
     """How a multilabel target was given, so predictions can be returned the same way."""
 
     kind: str  # "array", "sparse", "dataframe", "label_sets" or "single" (1-D class labels)
@@ -398,7 +400,7 @@ FACTOR_ACCEPTED = (
 
 
 @dataclass(frozen=True)
-class FactorLayout:
+class FactorLayout(PlainState):
     """How a factored target was given, and the classes of each factor."""
 
     kind: str  # "joined", "single", "dataframe", "rows" (tuples / 2-D array) or "one_hot"
