@@ -198,15 +198,33 @@ class MultiHeadBase(BaseEstimator):
         return "_lease" in vars(self) or "_parked" in vars(self)
 
     def _leased(self):
-        """The lease of this estimator's network; after unpickling or `load`, the network
-        is first built again from the parameters and its parked variable values."""
+        """The lease of this estimator's network. A parked network (see `_park`; after
+        unpickling or `load`) is taken again: an idle one of its architecture from the
+        pool, else one built again from the parameters, with the parked values."""
         if "_lease" not in vars(self):
+            from ._pool import POOL, Lease
+
+            network = POOL.take(vars(self).pop("_parked_key", None))
             self._initialize_callbacks()  # steps_per_execution depends on them
-            self._lease = self._acquire_network(own=None)
+            self._lease = Lease(network) if network is not None else self._acquire_network(own=None)
             _assign(self._lease.model, **self._parked)
             del self._parked
             self._keep_lease(previous=None)
         return self._lease
+
+    def _park(self):
+        """Keep the network's variable values as arrays and give the network back to the
+        pool, where the next fit of its architecture finds it: for an estimator that
+        predicts in numpy and whose network nobody holds (`_leased` takes one again)."""
+        from ._pool import network_key
+
+        lease = vars(self).get("_lease")
+        if lease is None or lease.exposed or self._forward_plan is None:
+            return
+        self._parked, self._parked_key = _variables(lease.model), network_key(lease.model)
+        self._lease_finalizer.detach()
+        del self._lease, self._lease_finalizer
+        lease.end()
 
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         state = dict(vars(self))
@@ -225,6 +243,7 @@ class MultiHeadBase(BaseEstimator):
                 _assign(lease.model, **saved)
             raise
         self._keep_lease(previous=lease)
+        self._park()
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train one more epoch on ``(X, y)``, keeping the network (building it on the first call).
@@ -320,6 +339,8 @@ class MultiHeadBase(BaseEstimator):
         cold = not ((self.warm_start or warm_start) and self.initialized_)
         X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold)
         if cold:
+            vars(self).pop("_parked", None)
+            vars(self).pop("_parked_key", None)
             self._fit_spec(columns)
             self._lease = self._new_lease()
             self._forward_plan = forward_plan(self._network)
@@ -810,7 +831,7 @@ class MultiHeadBase(BaseEstimator):
     def __getstate__(self):
         # plain data and arrays: the network as its variables' values ("_parked"), built
         # again when a copy trains or reads ``model_``; callbacks are rebuilt at each fit
-        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_lease_finalizer", "_lease")
+        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_lease_finalizer", "_lease", "_parked_key")
         state = {k: v for k, v in vars(self).items() if k not in skip}
         if "_lease" in vars(self):
             state["_parked"] = _variables(self._network)
@@ -884,9 +905,10 @@ class ClassesPartialFitMixin:
         ----------
         X, y
             Features and targets, as in `fit`.
-        classes : array-like, optional
+        classes : array-like or dict, optional
             Every class (or label) across all calls, for a first call whose ``y`` lacks
-            some; ignored afterwards.
+            some; ignored afterwards. `MultiOutputNNClassifier` takes ``{head: its labels}``
+            (give a regression head's standardization as ``Head(scaling=(mean, scale))``).
         sample_weight : array-like of shape (n_samples,), optional
             Weight of each sample, as in `fit`.
         **kwargs

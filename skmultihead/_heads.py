@@ -62,6 +62,11 @@ class Head(BaseEstimator):
         lacks; a multiclass head may have a single class), or the names of a multilabel
         head's columns (they name its per-label layers when ``separate``). Default: the
         sorted labels of the target; column indices for 2-D targets.
+    scaling : (mean, scale), optional
+        Regression heads only: the standardization of the target, the network learning
+        ``(y - mean) / scale``; numbers, or one per column of a 2-D target. Give it (and
+        ``classes``) up front to train with ``partial_fit`` on chunks of data: default, the
+        mean and standard deviation of the first target the head is fitted on.
 
     Attributes
     ----------
@@ -93,7 +98,10 @@ class Head(BaseEstimator):
     ['income_hidden_0', 'income']
     """
 
-    def __init__(self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, classes=None):
+    def __init__(
+        self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, classes=None,
+        scaling=None,
+    ):
         self.kind = kind
         self.units = units
         self.activation = activation
@@ -101,6 +109,7 @@ class Head(BaseEstimator):
         self.metrics = metrics
         self.separate = separate
         self.classes = classes
+        self.scaling = scaling
 
     # -- fitting -------------------------------------------------------------------------
     def __getstate__(self):
@@ -156,6 +165,8 @@ class Head(BaseEstimator):
             raise ValueError(f"head {name!r}: `separate` applies to multilabel heads only; its kind is {kind!r}.")
         if self.classes is not None and kind == "regression":
             raise ValueError(f"head {name!r} is a regression head; `classes` applies to classification heads.")
+        if self.scaling is not None and kind != "regression":
+            raise ValueError(f"head {name!r} is {kind}; `scaling` applies to regression heads.")
         self.kind_ = kind
         self.ndim_ = y.ndim
         self.dtype_ = y.dtype
@@ -205,10 +216,23 @@ class Head(BaseEstimator):
                 f"the target of regression head {self.name_!r} holds values up to {largest:.3g}, beyond the "
                 f"network's float32 range ({limit:.3g}); rescale it (e.g. divide by a power of ten or take its log)."
             )
-        self.mean_ = y.mean(axis=0)
-        scale = y.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        if self.scaling is None:
+            self.mean_ = y.mean(axis=0)
+            scale = y.std(axis=0)
+            self.scale_ = np.where(scale > 0, scale, 1.0)
+            return
+        shape = () if y.ndim == 1 else (self.n_outputs_,)
+        try:
+            mean, scale = (np.broadcast_to(np.asarray(v, dtype=float), shape).copy() for v in self.scaling)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"scaling of head {self.name_!r} must be (mean, scale): numbers, or one per column of its "
+                f"{self.n_outputs_}-column target; got {self.scaling!r}."
+            ) from error
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError(f"scaling of head {self.name_!r} needs finite means and scales > 0; got {self.scaling!r}.")
+        self.mean_, self.scale_ = mean, scale
 
     def _classes(self, y):
         """The given classes (checked against the target), else the target's own."""
@@ -293,8 +317,8 @@ class Head(BaseEstimator):
         >>> spec["kind_"], spec["n_outputs_"], spec["units"], spec["classes_"].tolist()
         ('binary', 1, (4,), [0, 1])
         """
-        return {**self.get_params(deep=False), "kind_": self.kind_, "n_outputs_": self.n_outputs_,
-                "classes_": getattr(self, "classes_", None)}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "scaling"}
+        return {**params, "kind_": self.kind_, "n_outputs_": self.n_outputs_, "classes_": getattr(self, "classes_", None)}
 
     @property
     def is_classifier_(self):

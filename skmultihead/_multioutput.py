@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, clone
 from sklearn.utils.metaestimators import available_if
 
-from ._base import MultiHeadBase
+from ._base import ClassesPartialFitMixin, MultiHeadBase
 from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
@@ -16,7 +16,7 @@ def _has_classification_head(estimator):
     return not hasattr(estimator, "heads_") or any(h.is_classifier_ for h in estimator.heads_.values())
 
 
-class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
+class MultiOutputNNClassifier(MultiOutputMixin, ClassesPartialFitMixin, MultiHeadBase):
     __doc__ = f"""One neural network with a shared trunk and one named output head per target.
 
     Heads may be of different kinds (binary, multiclass, multilabel, regression); each gets
@@ -149,10 +149,17 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
                 raise TypeError(
                     f"heads[{name!r}] must be a kind (str) or a Head; got {type(spec).__name__}."
                 )
+        first_classes = getattr(self, "_first_classes", None) or {}
+        if not isinstance(first_classes, dict) or set(first_classes) - set(columns):
+            raise ValueError(
+                f"classes must be a dict {{head: its labels}} naming heads among {quoted(columns)}; got {first_classes!r}."
+            )
         heads = {}
         for name, target in columns.items():
             spec = specs.get(name)
             head = clone(spec) if isinstance(spec, Head) else Head(kind=spec)
+            if name in first_classes:
+                head.set_params(classes=first_classes[name])
             heads[name] = head.fit(target, name)
         classes = [h.classes_ for h in heads.values() if h.is_classifier_]
         if classes:

@@ -35,7 +35,7 @@ _INITIAL_OPTIMIZER = weakref.WeakKeyDictionary()  # model -> its optimizer varia
 _KEYS = weakref.WeakKeyDictionary()  # trained model -> its key
 
 
-def _key(model):
+def network_key(model):
     """The architecture and compile settings, without seeds (the state is loaded anyway)
     and the optimizer's automatic name (adam_1, adam_2, ...)."""
     if model in _KEYS:
@@ -151,7 +151,7 @@ class ModelPool:
             if model is not None:
                 return load_state(model, values)
         fresh = build()
-        key = _key(fresh)
+        key = network_key(fresh)
         if start is not None:
             with self._lock:
                 self._starts[start] = key, copy_values(fresh.variables)
@@ -160,9 +160,14 @@ class ModelPool:
         model = self._take(key, own)
         return build_and_keep_optimizer(fresh) if model is None else load_state(model, fresh.variables)
 
+    def take(self, key):
+        """An idle model of architecture ``key`` (see `network_key`) as it was left, or None."""
+        self._sort_returned()
+        return None if key is None else self._take(key, None)
+
     def _take(self, key, own):
         """``own`` when its key is ``key``, else an idle model of that key, else None."""
-        if own is not None and _key(own) == key:
+        if own is not None and network_key(own) == key:
             return own
         with self._lock:
             models = self._idle.get(key)
@@ -186,7 +191,7 @@ class ModelPool:
         for model in returned:
             if getattr(model, "optimizer", None) is None or not model.compiled:
                 continue
-            key = _key(model)
+            key = network_key(model)
             with self._lock:
                 self._idle.setdefault(key, []).append(model)
                 self._idle.move_to_end(key)

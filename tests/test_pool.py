@@ -179,9 +179,26 @@ def test_other_architectures_and_loss_settings_do_not_share(data):
     balanced = MultiLabelNN(class_weight="balanced", **QUICK).fit(Xm, Ym)  # its loss differs
     wider = MultiLabelNN(**dict(QUICK, hidden_layer_sizes=(32,))).fit(Xm, Ym)
     one_step = MultiLabelNN(steps_per_execution=1, **QUICK).fit(Xm, Ym)
-    # "auto" is 1 under PyTorch only: elsewhere the idle network runs other steps per call
-    assert len(POOL) == (0 if keras.backend.backend() == "torch" else 1)
+    # each waits in the pool; "auto" is 1 under PyTorch only: elsewhere one_step's network is another
+    assert len(POOL) == (3 if keras.backend.backend() == "torch" else 4)
     assert balanced._network is not wider._network and one_step._network.steps_per_execution == 1
+
+
+def test_a_fitted_estimator_predicting_in_numpy_returns_its_network_to_the_pool(data):
+    X, Y = data
+    a = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    assert "_lease" not in vars(a) and len(POOL) == 1  # its weights are kept as arrays
+    expected, traces = a.predict(X), sum(TRACES.values())
+    b = MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)  # takes that network: no trace
+    assert sum(TRACES.values()) == traces and len(POOL) == 1
+    pd.testing.assert_frame_equal(a.predict(X), expected)
+    # a warm start takes a network again, in the parked state (optimizer included): it trains
+    # as the warm start of an estimator that kept its network (handed out, so never parked)
+    held = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    held.model_
+    for est in (a, held):
+        est.set_params(warm_start=True, epochs=1).fit(X, Y)
+    np.testing.assert_allclose(a.predict_head_proba(X)["income"], held.predict_head_proba(X)["income"], atol=1e-6)
 
 
 def test_pickled_copies_own_their_network(data):

@@ -4,25 +4,46 @@ skips where Ray is not installed: pip install ray)."""
 import joblib
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, RandomizedSearchCV
 
-from skmultihead import MultiOutputNNClassifier
+from skmultihead import Head, MultiOutputNNClassifier
 from skmultihead.datasets import make_social_media
 
-def test_grid_search_on_a_dask_cluster_matches_the_sequential_search():
+
+def _traces():
+    from skmultihead._training import TRACES
+
+    return TRACES["train"]
+
+
+def test_searches_on_a_dask_cluster_match_the_sequential_searches():
     distributed = pytest.importorskip("distributed")
     X, Y = make_social_media(300, random_state=0)
     grid = {"loss_weights__gender": [0.5, 2.0], "hidden_layer_sizes": [(8,), (16,)]}
     est = MultiOutputNNClassifier(epochs=5, random_state=0)
-    sequential = GridSearchCV(est, grid, cv=3).fit(X, Y)
+    searches = {
+        "grid": lambda n_jobs: GridSearchCV(est, grid, cv=3, n_jobs=n_jobs),
+        "randomized": lambda n_jobs: RandomizedSearchCV(est, grid, n_iter=3, cv=3, n_jobs=n_jobs, random_state=0),
+        # halving on rows: 2 rounds, the candidates of the second fit on more rows
+        "halving": lambda n_jobs: HalvingGridSearchCV(
+            est, grid, cv=3, factor=2, min_resources=100, n_jobs=n_jobs, random_state=0
+        ),
+    }
+    sequential = {name: make(None).fit(X, Y) for name, make in searches.items()}
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client, joblib.parallel_backend("dask"):
-            on_dask = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X, Y)
-            ran = client.run(lambda: __import__("skmultihead._training", fromlist=["TRACES"]).TRACES["train"])
-    assert len(ran) == 2 and all(traces > 0 for traces in ran.values())  # both workers fitted
-    for key in ("mean_test_score", "split0_test_score", "split2_test_score"):
-        np.testing.assert_allclose(on_dask.cv_results_[key], sequential.cv_results_[key], rtol=1e-6)
-    assert on_dask.best_params_ == sequential.best_params_
+            on_dask = {"grid": searches["grid"](2).fit(X, Y)}
+            traces = client.run(_traces)
+            on_dask.update({name: make(2).fit(X, Y) for name, make in searches.items() if name != "grid"})
+    # 12 fits of 4 (architecture, loss weights) settings: a worker traces each setting once at most,
+    # its later fits reuse the network that fitted estimators gave back to its pool
+    assert len(traces) == 2 and all(0 < n <= 4 for n in traces.values()), traces
+    for name, search in on_dask.items():
+        expected = sequential[name].cv_results_
+        for key in ("mean_test_score", "split0_test_score", "split2_test_score"):
+            np.testing.assert_allclose(search.cv_results_[key], expected[key], rtol=1e-6, err_msg=name)
+        assert search.best_params_ == sequential[name].best_params_, name
 
 
 def test_grid_search_on_ray_matches_the_sequential_search():
@@ -41,3 +62,49 @@ def test_grid_search_on_ray_matches_the_sequential_search():
     finally:
         ray.shutdown()
     np.testing.assert_allclose(on_ray.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"], rtol=1e-6)
+
+
+@pytest.mark.backend
+def test_partial_fit_over_chunks_is_one_epoch_of_fit_over_the_same_batches():
+    X, Y = make_social_media(600, random_state=0)
+    order = np.argsort(Y["income"].to_numpy(), kind="stable")  # the first chunk lacks the high incomes
+    X, Y = X.iloc[order], Y.iloc[order]
+    classes = {"income": np.unique(Y["income"]), "gender": np.unique(Y["gender"])}
+    scaling = (Y["age"].mean(), Y["age"].std())
+    params = dict(hidden_layer_sizes=(8,), batch_size=100, shuffle=False, random_state=0)
+    whole = MultiOutputNNClassifier(heads={"age": Head("regression", scaling=scaling)}, epochs=1, **params).fit(X, Y)
+    chunked = MultiOutputNNClassifier(heads={"age": Head("regression", scaling=scaling)}, **params)
+    for start in range(0, 600, 200):
+        chunked.partial_fit(X[start : start + 200], Y[start : start + 200], classes=classes)
+    assert set(Y["income"][:200]) < set(classes["income"])
+    for a, b in zip(chunked.model_.get_weights(), whole.model_.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(chunked.heads_["age"].mean_, Y["age"].mean())
+    # without the classes up front, a later chunk's new label is an error naming it
+    first_only = MultiOutputNNClassifier(**params).partial_fit(X[:200], Y[:200])
+    with pytest.raises(ValueError, match="income"):
+        first_only.partial_fit(X[400:], Y[400:])
+
+
+def test_scaling_and_classes_given_up_front_are_checked():
+    X, Y = make_social_media(100, random_state=0)
+    with pytest.raises(ValueError, match="scaling of head 'age' needs finite means and scales > 0"):
+        MultiOutputNNClassifier(heads={"age": Head(scaling=(40.0, 0.0))}, epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="head 'gender' is binary; `scaling` applies to regression heads"):
+        MultiOutputNNClassifier(heads={"gender": Head(scaling=(0.0, 1.0))}, epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match=r"classes must be a dict \{head: its labels\}"):
+        MultiOutputNNClassifier(epochs=1).partial_fit(X, Y, classes={"incme": [1, 2]})
+
+
+def test_the_streaming_example_trains_as_fit_does():
+    import pathlib
+    import subprocess
+    import sys
+
+    pytest.importorskip("pyarrow")
+    example = pathlib.Path(__file__).parents[1] / "examples" / "stream_parquet.py"
+    args = ["--rows", "3000", "--chunk", "1000", "--passes", "2"]
+    done = subprocess.run([sys.executable, str(example), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "one pass of partial_fit vs one epoch of fit: largest weight difference" in done.stdout
+    assert "held-out scores: age" in done.stdout
