@@ -334,7 +334,10 @@ class MultiHeadBase(BaseEstimator):
     def _fit_checked(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         """The fit path: parameters checked -> targets and heads -> network spec -> network
         leased (`_pool`) -> trained (`_training`) -> fitted state."""
+        from ._training import check_distribution
+
         check_params(self, kwargs)
+        check_distribution()
         self._initialize_callbacks()
         cold = not ((self.warm_start or warm_start) and self.initialized_)
         X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold)

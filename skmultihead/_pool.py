@@ -33,6 +33,7 @@ _KERAS_OBJECTS = (keras.losses.Loss, keras.metrics.Metric, keras.initializers.In
                   keras.regularizers.Regularizer, keras.constraints.Constraint)
 _INITIAL_OPTIMIZER = weakref.WeakKeyDictionary()  # model -> its optimizer variables' initial values
 _KEYS = weakref.WeakKeyDictionary()  # trained model -> its key
+_BUILT_UNDER = weakref.WeakKeyDictionary()  # model -> the Keras distribution active at its build (it lays out the variables)
 
 
 def network_key(model):
@@ -42,7 +43,7 @@ def network_key(model):
         return _KEYS[model]
     compile_config = model.get_compile_config()
     compile_config["optimizer"]["config"].pop("name", None)
-    config = {"model": model.get_config(), "compile": compile_config}
+    config = {"model": model.get_config(), "compile": compile_config, "distribution": _BUILT_UNDER.get(model)}
     key = json.dumps(_without_seeds(config), sort_keys=True, default=str)
     if model.optimizer.built:  # a trained network: its configuration no longer changes
         _KEYS[model] = key
@@ -78,9 +79,16 @@ def start_key(seed, *arguments):
         return None
     try:
         policy = keras.config.dtype_policy().name  # layers built meanwhile take it
-        return json.dumps([keras.backend.backend(), keras.config.floatx(), policy, seed, *arguments], default=_plain)
+        head = [keras.backend.backend(), keras.config.floatx(), policy, _distribution(), seed]
+        return json.dumps([*head, *arguments], default=_plain)
     except (TypeError, ValueError):
         return None
+
+
+def _distribution():
+    """The active Keras distribution, described (None: none); it lays out the variables."""
+    distribution = keras.distribution.distribution()
+    return None if distribution is None else repr(distribution)
 
 
 def _plain(value):
@@ -151,6 +159,8 @@ class ModelPool:
             if model is not None:
                 return load_state(model, values)
         fresh = build()
+        if _distribution() is not None:
+            _BUILT_UNDER[fresh] = _distribution()
         key = network_key(fresh)
         if start is not None:
             with self._lock:

@@ -21,6 +21,10 @@ weights and metrics, as compiled) runs over in-memory arrays for a whole epoch p
 - PyTorch: a Python loop calls ``model.train_step`` on each batch (Keras compiles nothing
   there; the loop saves ``fit``'s per-batch iterator and callback work).
 
+Under an active Keras distribution (``keras.distribution``, JAX only; `check_distribution`),
+the network's variables are laid out by it when built, and the JAX engine splits each
+batch across the devices of its batch dimension: XLA then sums the gradients across them.
+
 Epochs, shuffling (from the caller's generator; nothing global is touched), validation,
 ``history``, epoch-level callbacks and non-finite losses are handled here. Callbacks that
 override a batch-level hook need Keras's ``fit`` (see `needs_keras_fit`); it then runs
@@ -43,6 +47,18 @@ _ENGINES = weakref.WeakKeyDictionary()  # model -> {key: engine}
 
 class NonFiniteLoss(ValueError):
     """A loss became NaN or infinite during training."""
+
+
+def check_distribution():
+    """The active Keras distribution (None if none), checked: it trains on the JAX backend only."""
+    distribution = keras.distribution.distribution()
+    if distribution is not None and keras.backend.backend() != "jax":
+        raise ValueError(
+            f"a Keras distribution ({type(distribution).__name__}) is active, but it trains on the JAX backend "
+            f"only and the backend is {keras.backend.backend()!r}: set KERAS_BACKEND=jax, or fit outside the "
+            "distribution's scope."
+        )
+    return distribution
 
 
 def needs_keras_fit(callbacks):
@@ -243,7 +259,8 @@ def _engine(model, x, y, weights, batch_size, steps_per_call):
     signature = tuple(
         (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
     )
-    key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature, tuple(sorted(weights)) if isinstance(weights, dict) else None)
+    key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature,
+           tuple(sorted(weights)) if isinstance(weights, dict) else None, id(keras.distribution.distribution()))
     engines = _ENGINES.setdefault(model, {})
     if key not in engines:
         _build_for_training(model, x, y, weights)
@@ -317,6 +334,15 @@ class _JaxEngine:
         import jax
 
         self.model, self.batch_size, self.steps_per_call, self._jax = model, batch_size, steps_per_call, jax
+        self._distribution = check_distribution()
+        if self._distribution is not None:
+            mesh = self._distribution.device_mesh
+            shards = mesh.shape[list(mesh.axis_names).index(self._distribution.batch_dim_name)]
+            if batch_size % shards:
+                raise ValueError(
+                    f"batch_size {batch_size} does not divide among the {shards} devices of the active "
+                    f"{type(self._distribution).__name__}; give a batch_size that is a multiple of {shards}."
+                )
         self._train = jax.jit(self._chunk_function(self._train_step, "train"))
         self._test = jax.jit(self._chunk_function(self._test_step, "test"))
         self._results = jax.jit(self._metric_results)
@@ -410,14 +436,26 @@ class _JaxEngine:
                 return shaped(out)
 
             metric_weights = keras.tree.map_structure(padded, weights)
-            yield (
+            batches = (
                 {k: shaped(v[taken]) for k, v in x.items()},
                 {k: shaped(v[taken]) for k, v in y.items()},
                 keras.tree.map_structure(lambda w: w * shaped(scale), metric_weights),
                 metric_weights,
-                real.astype("int32"),
-                np.int32(math.ceil(n / size)),
             )
+            yield (*self._split_batches(batches), real.astype("int32"), np.int32(math.ceil(n / size)))
+
+    def _split_batches(self, arrays):
+        """Arrays of shape (steps, batch, ...) laid out across the active distribution's
+        devices along the batch axis (unchanged without a distribution)."""
+        if self._distribution is None:
+            return arrays
+        mesh, batch = self._distribution.device_mesh, self._distribution.batch_dim_name
+
+        def split(array):
+            layout = keras.distribution.TensorLayout([None, batch] + [None] * (array.ndim - 2), mesh)
+            return keras.distribution.distribute_tensor(array, layout)
+
+        return keras.tree.map_structure(split, arrays)
 
     def _run(self, function, data, order, training):
         model = self.model

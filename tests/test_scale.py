@@ -108,3 +108,54 @@ def test_the_streaming_example_trains_as_fit_does():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "one pass of partial_fit vs one epoch of fit: largest weight difference" in done.stdout
     assert "held-out scores: age" in done.stdout
+
+
+DATA_PARALLEL = """
+import json, jax, keras, numpy as np
+from skmultihead import MultiOutputNNClassifier
+from skmultihead.datasets import make_social_media
+X, Y = make_social_media(400, random_state=0)
+params = dict(hidden_layer_sizes=(16,), epochs=3, batch_size=50, dropout=0.0, random_state=0)
+one = MultiOutputNNClassifier(**params).fit(X, Y)
+with keras.distribution.DataParallel().scope():
+    two = MultiOutputNNClassifier(**params).fit(X, Y)
+    devices = len(two.model_.weights[0].value.sharding.device_set)
+    from skmultihead._training import _ENGINES  # the batches it trained on were split along the batch axis
+    (engine,) = _ENGINES[two.model_].values()
+    split = engine._split_batches({"x": np.zeros((2, 50, 3), "float32")})["x"]
+    shards = sorted(shard.data.shape[1] for shard in split.addressable_shards)
+    try:
+        MultiOutputNNClassifier(**dict(params, batch_size=25)).fit(X, Y)
+    except ValueError as error:
+        odd = str(error)
+difference = max(np.abs(one.predict_head_proba(X)[h] - two.predict_head_proba(X)[h]).max() for h in ("income", "gender"))
+print(json.dumps({"devices": len(jax.devices()), "replicated_on": devices, "shards": shards, "difference": float(difference),
+                  "odd": odd, "ages": [float(np.abs(one.predict(X)["age"] - two.predict(X)["age"]).max())]}))
+"""
+
+
+def test_a_fit_under_a_keras_distribution_runs_data_parallel_on_jax():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    done = subprocess.run([sys.executable, "-c", DATA_PARALLEL], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 2 and result["replicated_on"] == 2 and result["shards"] == [25, 25]
+    assert result["difference"] < 1e-4 and result["ages"][0] < 1e-2  # one device's fit, within float tolerance
+    assert "batch_size 25 does not divide among the 2 devices" in result["odd"]
+
+
+def test_a_keras_distribution_on_another_backend_is_refused():
+    import keras
+
+    if keras.backend.backend() == "jax":
+        pytest.skip("JAX trains under a Keras distribution")
+    X, Y = make_social_media(60, random_state=0)
+    with keras.distribution.DataParallel().scope():
+        with pytest.raises(ValueError, match=f"trains on the JAX backend only and the backend is '{keras.backend.backend()}'"):
+            MultiOutputNNClassifier(epochs=1).fit(X, Y)
