@@ -13,7 +13,7 @@ from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import column_index, row_index
-from ._params import BOOL, COMMON, NONE, POSITIVE_INT, SIZES, InstanceOf, SequenceOf, as_sizes
+from ._params import BOOL, COMMON, NONE, POSITIVE_INT, SIZES, InstanceOf, Satisfies, SequenceOf, as_sizes
 from ._targets import join_factors, split_factors
 
 JOINT = "joint"  # the output holding the joint distribution
@@ -43,6 +43,14 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
     factor_shape : tuple of int, default=None
         Classes per factor of one-hot joint rows, row-major: with ``(2, 3)`` column
         ``3 * i + j`` is class ``i`` of the first factor and ``j`` of the second.
+    joint_classes : array-like, default=None
+        The joint labels ``y`` holds (``np.unique(y)``), for scikit-learn's
+        `StackingClassifier` and `VotingClassifier`, which hand their estimators the labels
+        encoded as integers (positions in the sorted labels). With it, integer targets are
+        read as those positions: ``classes_`` is then ``0 .. n - 1``, `predict` returns
+        positions and `predict_proba` has one column per joint class given (the factors'
+        product renormalized over them). Every factor learns the classes the given labels
+        hold, seen in ``y`` or not.
     factor_features : dict, default=None
         ``{{factor: columns}}``: the factor also reads these columns of X (names for a
         DataFrame X, integer indices for arrays) through a sub-network of its own
@@ -66,7 +74,11 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         Every joint class: the Cartesian product of the factors' classes, row-major over
         factors (the first factor varies slowest), each factor's classes sorted. Joint
         labels re-joined with the separator; tuples for DataFrame and 2-D targets;
-        column indices for one-hot targets. `predict_proba` columns follow it.
+        column indices for one-hot targets. `predict_proba` columns follow it. Fitted on
+        integer positions with ``joint_classes``: ``0 .. len(joint_classes) - 1``.
+    joint_classes_ : ndarray
+        The joint classes of the ``joint`` head (`predict_heads`, `predict_head_proba`): the
+        Cartesian product, as ``classes_`` without ``joint_classes``.
     factor_names_ : list of str
         The factors, in order.
     factor_classes_ : dict of str to ndarray
@@ -107,6 +119,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         "separator": [NONE, InstanceOf(str, "a str")],
         "factor_names": [NONE, SequenceOf(InstanceOf(str, "a str"), "a list of str (one per factor)")],
         "factor_shape": [NONE, SequenceOf(POSITIVE_INT, "a tuple of ints >= 1 (classes per factor)")],
+        "joint_classes": [NONE, SequenceOf(Satisfies(lambda v: True, "any"), "an array-like of the joint labels")],
         "factor_features": [NONE, InstanceOf(dict, "a dict {factor: columns}")],
         "shared_trunk": [BOOL],
         "factor_hidden_layer_sizes": SIZES,
@@ -118,6 +131,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         *,
         factor_names=None,
         factor_shape=None,
+        joint_classes=None,
         factor_features=None,
         shared_trunk=True,
         factor_hidden_layer_sizes=(32,),
@@ -149,13 +163,17 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
 
     # -- targets and heads -----------------------------------------------------------------
     def _split_targets(self, y, reset):
+        y, labels = self._from_positions(y)
+        if reset:
+            self._position_labels = labels
+        first_classes = getattr(self, "_first_classes", None)
         columns, layout = split_factors(
             y,
             self.separator,
             self.factor_names,
             self.factor_shape,
             layout=None if reset else self.target_layout_,
-            classes=getattr(self, "_first_classes", None) if reset else None,
+            classes=(labels if first_classes is None else first_classes) if reset else None,
         )
         if JOINT in columns:
             raise ValueError(f"a factor may not be named {JOINT!r}: that name is the joint output's.")
@@ -172,6 +190,22 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
             codes.append(np.searchsorted(classes, columns[name]))
         return {**columns, JOINT: np.ravel_multi_index(codes, layout.shape)}
 
+    def _from_positions(self, y):
+        """``y`` and, for integer targets with ``joint_classes``, the sorted joint labels,
+        ``y`` being positions in them (else None)."""
+        if self.joint_classes is None:
+            return y, None
+        codes = np.asarray(y)
+        if codes.ndim != 1 or codes.dtype.kind not in "iu":
+            return y, None
+        labels = np.unique(np.asarray(self.joint_classes, dtype=object))
+        if codes.size and (codes.min() < 0 or codes.max() >= len(labels)):
+            raise ValueError(
+                f"y holds integers outside [0, {len(labels)}); with joint_classes, integer targets are positions "
+                f"in the {len(labels)} sorted joint classes."
+            )
+        return labels[codes], labels
+
     def _fit_heads(self, columns):
         layout = self.target_layout_
         self.factor_names_ = list(layout.names)
@@ -186,7 +220,12 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
             )
         heads = {name: Head("multiclass", classes=classes) for name, classes in self.factor_classes_.items()}
         heads[JOINT] = Head("multiclass", classes=np.arange(int(np.prod(layout.shape))))
-        self.classes_ = self._joint_classes()
+        self.joint_classes_ = self._joint_classes()
+        self.classes_ = self.joint_classes_
+        if self._position_labels is not None:  # the columns of predict_proba: the given joint classes
+            position = {label: i for i, label in enumerate(self.joint_classes_.tolist())}
+            self._listed = np.array([position[label] for label in self._position_labels.tolist()])
+            self.classes_ = np.arange(len(self._listed))
         return {name: head.fit(columns[name], name) for name, head in heads.items()}
 
     def _joint_classes(self):
@@ -262,6 +301,8 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         (200, 6)
         """
         joint = self._predict_raw(X)[JOINT].astype(float)
+        if self._position_labels is not None:
+            joint = joint[:, self._listed]
         return joint / joint.sum(axis=1, keepdims=True)
 
     def predict_head_proba(self, X):
@@ -328,16 +369,16 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
 
     def _join_heads(self, heads, index=None):
         """``{..., "joint": joint labels}`` in the container kind ``y`` had at fit (as `predict`)."""
-        position = {label: i for i, label in enumerate(self.classes_.tolist())}
+        position = {label: i for i, label in enumerate(self.joint_classes_.tolist())}
         columns = self._factor_labels([position[label] for label in heads[JOINT]])
         return join_factors(columns, self.target_layout_, index=index)
 
     def _head_classes(self):
-        return {**self.factor_classes_, JOINT: self.classes_}
+        return {**self.factor_classes_, JOINT: self.joint_classes_}
 
     def _head_targets(self, y):
         columns = self._split_targets(y, reset=False)
-        return {**{name: columns[name] for name in self.factor_names_}, JOINT: self.classes_[columns[JOINT]]}
+        return {**{name: columns[name] for name in self.factor_names_}, JOINT: self.joint_classes_[columns[JOINT]]}
 
     def predict_factor_proba(self, X):
         """Deprecated: use ``predict_head_proba`` (without its ``"joint"`` entry)."""
@@ -347,7 +388,8 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
 
     def _predict_columns(self, X):
         """Each factor's part of the most probable joint class."""
-        return self._factor_labels(self.predict_proba(X).argmax(axis=1))
+        codes = self.predict_proba(X).argmax(axis=1)
+        return self._factor_labels(codes if self._position_labels is None else self._listed[codes])
 
     def _factor_labels(self, joint_codes):
         """``{factor: labels}`` of joint classes given by their positions in ``classes_``."""
@@ -385,6 +427,8 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         >>> set(est.predict(X)) <= set(est.classes_)
         True
         """
+        if self._position_labels is not None:
+            return self.predict_proba(X).argmax(axis=1)
         return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
     def predict_heads(self, X):
@@ -411,7 +455,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         {'factor_0': (200,), 'factor_1': (200,), 'joint': (200,)}
         """
         raw = self._predict_raw(X)
-        return {**self._predict_factor_columns(X, raw), JOINT: self.classes_[raw[JOINT].argmax(axis=1)]}
+        return {**self._predict_factor_columns(X, raw), JOINT: self.joint_classes_[raw[JOINT].argmax(axis=1)]}
 
     def predict_factors(self, X):
         """Deprecated: use ``predict_heads``. Each factor's most probable class as a DataFrame."""

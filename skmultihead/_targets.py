@@ -492,7 +492,8 @@ def _from_joined(labels, separator):
         raise ValueError(
             f"separator {separator!r} splits string labels; y holds {type(labels[0]).__name__} values. "
             "(StackingClassifier and VotingClassifier encode the labels as integers before fitting their "
-            "estimators, so the factors cannot be read from them there.)"
+            "estimators: give FactoredLabelNN joint_classes=np.unique(y) to read those integers as positions "
+            "in the joint classes.)"
         )
     parts = [label.split(separator) for label in labels]
     counts = np.array([len(p) for p in parts])

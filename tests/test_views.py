@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import StackingClassifier
+from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +27,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 from skmultihead import FactoredLabelNN, HeadClassifier, HeadRegressor, MultiLabelNN, MultiOutputNNClassifier
-from skmultihead.datasets import make_social_media, make_tagged_items
+from skmultihead.datasets import make_distance_size, make_social_media, make_tagged_items
 
 QUICK = dict(hidden_layer_sizes=(16,), epochs=30, optimizer__learning_rate=0.01, random_state=0)
 
@@ -145,9 +145,28 @@ def test_one_classification_target_is_a_plain_classifier_in_meta_estimators():
     assert stack.score(X_test, y_test) > 0.8
 
 
-def test_factored_label_nn_in_stacking_says_why_a_separator_cannot_work():
-    X, Y = make_social_media(120, random_state=0)
-    joint = (Y["gender"].astype(str) + "_" + Y["income"].astype(str)).to_numpy()
-    stack = StackingClassifier([("factored", FactoredLabelNN(separator="_", **QUICK))], LogisticRegression(), cv=2)
-    with pytest.raises(ValueError, match="StackingClassifier and VotingClassifier encode the labels as integers"):
-        stack.fit(X, joint)
+def test_factored_label_nn_in_stacking_and_soft_voting_with_its_joint_classes():
+    X, y = make_distance_size(400, random_state=0)
+    X_train, X_test, y_train, y_test = X[:300], X[300:], y[:300], y[300:]
+    labels = np.unique(y)
+    factored = FactoredLabelNN(separator="-", joint_classes=labels, **QUICK)
+    # without joint_classes the integers scikit-learn hands its estimators cannot be split: it says so
+    stack = StackingClassifier([("factored", clone(factored).set_params(joint_classes=None))], LogisticRegression())
+    with pytest.raises(ValueError, match=r"encode the labels as integers.*joint_classes=np.unique\(y\)"):
+        stack.fit(X_train, y_train)
+    voting = VotingClassifier([("factored", factored), ("lr", LogisticRegression())], voting="soft").fit(X_train, y_train)
+    member = voting.named_estimators_["factored"]
+    assert member.classes_.tolist() == list(range(len(labels)))
+    # the member trained on the labels the integers stand for: as a fit on the labels themselves
+    direct = clone(factored).set_params(joint_classes=None).fit(X_train, y_train)
+    columns = [direct.classes_.tolist().index(label) for label in labels]
+    np.testing.assert_allclose(member.predict_proba(X_test), direct.predict_proba(X_test)[:, columns], rtol=1e-5)
+    np.testing.assert_array_equal(labels[member.predict(X_test)], direct.predict(X_test))
+    assert set(voting.predict(X_test)) <= set(labels) and voting.score(X_test, y_test) > 0.6  # chance: 1/6
+    stack = StackingClassifier([("factored", factored)], LogisticRegression(), cv=3).fit(X_train, y_train)
+    assert stack.score(X_test, y_test) > 0.6
+    assert member.score(X_test, np.searchsorted(labels, y_test)) == pytest.approx(direct.score(X_test, y_test))
+    # a factor class seen in no fold's rows is still one of its classes, given by the joint labels
+    rare = FactoredLabelNN(separator="-", joint_classes=[*labels, "far-tiny"], **dict(QUICK, epochs=2))
+    rare.fit(X_train, np.searchsorted(labels, y_train))
+    assert "tiny" in rare.factor_classes_["factor_1"].tolist() and rare.predict_proba(X_test).shape == (100, 7)
