@@ -60,7 +60,8 @@ net.save(folder / "penguins.skmh")
 sio.dump(preprocess, folder / "preprocess.skops")
 sio.dump(pipeline, folder / "penguins.skops")
 X_new.to_json(folder / "new_penguins.json", orient="records")
-trusted = sorted(set(sio.get_untrusted_types(file=folder / "penguins.skops")))
+trusted = sorted(set(sio.get_untrusted_types(file=folder / "penguins.skops")))  # reviewed here, then named
+trusted_preprocess = sorted(set(sio.get_untrusted_types(file=folder / "preprocess.skops")))
 print(f"saved: penguins.skmh ({(folder / 'penguins.skmh').stat().st_size / 1024:.1f} KiB), "
       f"preprocess.skops, penguins.skops (types to trust: {trusted})")
 expected = pipeline.predict(X_new)
@@ -85,7 +86,7 @@ SERVE = textwrap.dedent(f"""
     folder = {str(folder)!r}
     new = pd.read_json(folder + "/new_penguins.json", orient="records")
     net = skmultihead.load(folder + "/penguins.skmh")
-    preprocess = sio.load(folder + "/preprocess.skops", trusted=sio.get_untrusted_types(file=folder + "/preprocess.skops"))
+    preprocess = sio.load(folder + "/preprocess.skops", trusted={trusted_preprocess!r})
     predicted = net.predict(preprocess.transform(new))
     pipeline = sio.load(folder + "/penguins.skops", trusted={trusted!r})
     seconds = time.perf_counter() - start

@@ -7,8 +7,9 @@ from the target columns alone (small beside the features): every class of ``inco
 ``gender`` (``partial_fit(classes=...)``, as scikit-learn's) and the standardization of
 ``age`` (``Head("regression", scaling=(mean, std))``).
 
-One pass over the chunks, in order and without shuffling, is one epoch of ``fit`` on the
-whole file over the same batches: the example checks that both give the same network.
+One pass over the chunks, in order and without shuffling (each chunk a multiple of the batch
+size), is one epoch of ``fit`` on the whole file over the same batches: the example checks
+that both give the same network.
 Then further passes train on, and the held-out scores are printed.
 
 Run: python examples/stream_parquet.py [--rows 200000] [--chunk 20000] [--passes 5]
@@ -41,8 +42,9 @@ folder = pathlib.Path(tempfile.mkdtemp())
 path = folder / "users.parquet"
 X, Y = make_social_media(args.rows + 2000, random_state=0)
 X_test, Y_test = X[args.rows :], Y[args.rows :]
-pq.write_table(pa.Table.from_pandas(pd.concat([X[: args.rows], Y[: args.rows]], axis=1)), path, row_group_size=args.chunk)
-del X, Y
+table = pa.Table.from_pandas(pd.concat([X[: args.rows], Y[: args.rows]], axis=1))
+pq.write_table(table, path, row_group_size=args.chunk)
+del X, Y, table
 print(f"{path.name}: {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB; chunks of {args.chunk} rows")
 
 # what must be known up front, from the target columns only

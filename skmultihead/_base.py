@@ -204,11 +204,16 @@ class MultiHeadBase(BaseEstimator):
         if "_lease" not in vars(self):
             from ._pool import POOL, Lease
 
-            network = POOL.take(vars(self).pop("_parked_key", None))
-            self._initialize_callbacks()  # steps_per_execution depends on them
-            self._lease = Lease(network) if network is not None else self._acquire_network(own=None)
-            _assign(self._lease.model, **self._parked)
+            network = POOL.take(vars(self).get("_parked_key"))
+            if network is None:
+                self._initialize_callbacks()  # steps_per_execution depends on them
+                lease = self._acquire_network(own=None)
+            else:
+                lease = Lease(network)
+            _assign(lease.model, **self._parked)  # may refuse the values: the estimator stays parked
+            self._lease = lease
             del self._parked
+            vars(self).pop("_parked_key", None)
             self._keep_lease(previous=None)
         return self._lease
 

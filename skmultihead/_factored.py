@@ -427,7 +427,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         >>> set(est.predict(X)) <= set(est.classes_)
         True
         """
-        if self._position_labels is not None:
+        if vars(self).get("_position_labels") is not None:  # fitted on positions (joint_classes)
             return self.predict_proba(X).argmax(axis=1)
         return join_factors(self._predict_columns(X), self.target_layout_, index=row_index(X))
 

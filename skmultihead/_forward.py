@@ -219,11 +219,3 @@ class Forward:
             for start in range(0, n_rows, CHUNK_ROWS)
         ]
         return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in self.plan["outputs"]}
-
-
-def numpy_forward(model):
-    """A `Forward` of ``model`` with its current weights, or None (see `forward_plan`)."""
-    from ._pool import copy_values
-
-    plan = forward_plan(model)
-    return None if plan is None else Forward(plan, copy_values(model.variables))

@@ -318,7 +318,8 @@ class Head(BaseEstimator):
         ('binary', 1, (4,), [0, 1])
         """
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "scaling"}
-        return {**params, "kind_": self.kind_, "n_outputs_": self.n_outputs_, "classes_": getattr(self, "classes_", None)}
+        fitted = {"kind_": self.kind_, "n_outputs_": self.n_outputs_, "classes_": getattr(self, "classes_", None)}
+        return {**params, **fitted}
 
     @property
     def is_classifier_(self):

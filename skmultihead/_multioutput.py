@@ -149,10 +149,12 @@ class MultiOutputNNClassifier(MultiOutputMixin, ClassesPartialFitMixin, MultiHea
                 raise TypeError(
                     f"heads[{name!r}] must be a kind (str) or a Head; got {type(spec).__name__}."
                 )
-        first_classes = getattr(self, "_first_classes", None) or {}
+        first_classes = getattr(self, "_first_classes", None)
+        first_classes = {} if first_classes is None else first_classes
         if not isinstance(first_classes, dict) or set(first_classes) - set(columns):
             raise ValueError(
-                f"classes must be a dict {{head: its labels}} naming heads among {quoted(columns)}; got {first_classes!r}."
+                f"classes must be a dict {{head: its labels}} naming heads among {quoted(columns)}; "
+                f"got {first_classes!r}."
             )
         heads = {}
         for name, target in columns.items():

@@ -134,7 +134,9 @@ def is_keras(value, kind, classes=False):
     if "keras" not in sys.modules:
         return False
     base = functools.reduce(getattr, kind.split("."), sys.modules["keras"])
-    return issubclass(value, base) if classes and isinstance(value, type) else isinstance(value, base)
+    if classes:
+        return isinstance(value, type) and issubclass(value, base)
+    return isinstance(value, base)
 
 
 NONE = Satisfies(lambda v: v is None, "None")
@@ -150,7 +152,10 @@ RATES = [FRACTION, SequenceOf(FRACTION, "a tuple of floats in [0, 1)")]
 COMMON = {
     "heads": [NONE, DICT],
     "hidden_layer_sizes": SIZES,
-    "activation": [KerasName(lambda keras, name: keras.activations.get(name), "the name of a Keras activation ('relu', 'tanh', ...)"), CALLABLE],
+    "activation": [
+        KerasName(lambda keras, name: keras.activations.get(name), "the name of a Keras activation ('relu', ...)"),
+        CALLABLE,
+    ],
     "dropout": RATES,
     "inputs": [NONE, DICT],
     "remainder": [Options(*REMAINDERS)],
@@ -162,7 +167,7 @@ COMMON = {
     "loss_weights": [NONE, DICT],
     "optimizer": [
         KerasName(lambda keras, name: _optimizer_class(name), "the name of a Keras optimizer ('adam', 'sgd', ...)"),
-        Satisfies(lambda v: isinstance(v, type) and is_keras(v, "optimizers.Optimizer", True), "a Keras optimizer class"),
+        Satisfies(lambda v: is_keras(v, "optimizers.Optimizer", classes=True), "a Keras optimizer class"),
         Satisfies(lambda v: is_keras(v, "optimizers.Optimizer"), "a Keras optimizer"),
     ],
     "epochs": [POSITIVE_INT],

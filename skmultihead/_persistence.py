@@ -11,8 +11,11 @@ classes of `_CLASSES` (this package's, by name): it executes no code from the fi
 writes nothing. Keras objects among the parameters (an optimizer, a loss) are stored as
 their Keras config and rebuilt by ``keras.saving.deserialize_keras_object`` in safe mode;
 a callable or class is stored by its registered Keras name, or refused at save time.
+Callbacks are not kept (they write files and act on the network when the estimator trains):
+`save` refuses an estimator with ``callbacks``, and `load` a file with them.
 """
 
+import inspect
 import io
 import json
 import math
@@ -43,8 +46,11 @@ _CLASSES = {
     for cls in (*ESTIMATORS.values(), Head, DenseBranch, EmbeddingBranch, AuxHead, TargetLayout, IndicatorLayout,
                 FactorLayout)
 }
-_KERAS_KINDS = ("optimizers", "losses", "metrics", "callbacks", "activations", "initializers", "regularizers",
-                "constraints", "layers")
+_KERAS_KINDS = ("optimizers", "losses", "metrics", "activations", "initializers", "regularizers", "constraints",
+                "layers")
+_CALLBACKS = ("callbacks", "fit__callbacks")
+_RUNTIME = ("_lease", "_lease_finalizer", "_numpy_forward", "_parked_key", "_fit_callbacks", "_predict_callbacks")
+_MAX_RATIO = 100  # a member may decompress to at most this many times its size (plus 1 MiB)
 _ARRAY_KINDS = "biufcUSMm"  # numbers, booleans, strings, dates: what .npy holds without pickle
 _MEMBER = re.compile(r"arrays/(0|[1-9][0-9]{0,8})\.npy")
 
@@ -59,6 +65,12 @@ def save(estimator, path, include_optimizer=False):
     if type(estimator) not in ESTIMATORS.values():
         raise TypeError(f"save writes {', '.join(ESTIMATORS)}; got {type(estimator).__name__}.")
     state = estimator.__getstate__()
+    for name in _CALLBACKS:
+        if state.get(name) is not None:
+            raise TypeError(
+                f"cannot save parameter {name!r}: callbacks are not kept in a file (they write files and act on the "
+                f"network when the loaded estimator trains); set_params({name}=None) before saving, or use pickle."
+            )
     if "_parked" in state and not include_optimizer:
         state["_parked"] = {**state["_parked"], "optimizer": None}
     arrays = []
@@ -79,6 +91,7 @@ def save(estimator, path, include_optimizer=False):
                 buffer = io.BytesIO()
                 np.lib.format.write_array(buffer, array, allow_pickle=False)
                 archive.writestr(f"arrays/{i}.npy", buffer.getvalue(), zipfile.ZIP_STORED)
+        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file (mkstemp's is private)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -126,23 +139,44 @@ def load(path):
     except zipfile.BadZipFile as error:
         raise UnsafeFileError(f"{path} is not a file written by skmultihead's save (not a zip archive).") from error
     with archive:
-        names = archive.namelist()
-        strangers = [n for n in names if n not in ("metadata.json", "state.json") and not _MEMBER.fullmatch(n)]
-        if strangers or "metadata.json" not in names or "state.json" not in names:
-            raise UnsafeFileError(
-                f"{path} holds members other than metadata.json, state.json and arrays/<n>.npy: "
-                f"{strangers[:5] or 'metadata.json or state.json is missing'}; it was not written by skmultihead's save."
-            )
-        metadata = _read_json(archive, "metadata.json")
-        cls = _check_metadata(metadata, path)
-        arrays = _ArchiveArrays(archive)
-        state = _Decoder(arrays).decode(_read_json(archive, "state.json"), "")
-    if not isinstance(state, dict):
-        raise UnsafeFileError(f"{path}: state.json does not describe an estimator's state.")
-    _check_state(state)
-    estimator = cls.__new__(cls)
-    estimator.__setstate__(state)
+        _check_members(archive, path)
+        try:
+            metadata = _read_json(archive, "metadata.json")
+            cls = _check_metadata(metadata, path)
+            state = _Decoder(_ArchiveArrays(archive)).decode(_read_json(archive, "state.json"), "")
+            if not isinstance(state, dict):
+                raise UnsafeFileError(f"{path}: state.json does not describe an estimator's state.")
+            _check_state(state)
+            estimator = cls.__new__(cls)
+            estimator.__setstate__(state)
+        except (UnsafeFileError, ImportError):
+            raise
+        except Exception as error:  # corrupt data, deep nesting, values of the wrong type ...
+            raise UnsafeFileError(f"{path} is malformed ({type(error).__name__}: {error}).") from error
     return estimator
+
+
+def _check_members(archive, path):
+    """Only metadata.json, state.json and arrays/<n>.npy, none a decompression bomb."""
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    strangers = [n for n in names if n not in ("metadata.json", "state.json") and not _MEMBER.fullmatch(n)]
+    if strangers or "metadata.json" not in names or "state.json" not in names or len(set(names)) < len(names):
+        raise UnsafeFileError(
+            f"{path} holds members other than metadata.json, state.json and arrays/<n>.npy, once each: "
+            f"{strangers[:5] or names[:5]}; it was not written by skmultihead's save."
+        )
+    for info in infos:
+        if info.file_size > _MAX_RATIO * info.compress_size + 2**20:
+            raise UnsafeFileError(
+                f"{path}: {info.filename} would decompress to {info.file_size} bytes from {info.compress_size}."
+            )
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _versions():
@@ -170,15 +204,15 @@ def _check_metadata(metadata, path):
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise UnsafeFileError(f"{path} is not a file written by skmultihead's save (metadata.json says otherwise).")
     version = metadata.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise UnsafeFileError(f"{path} has no valid format_version: {version!r}.")
     if version > FORMAT_VERSION:
         raise UnsafeFileError(
             f"{path} has format version {version}, newer than this skmultihead reads ({FORMAT_VERSION}); "
-            f"it was written by skmultihead {metadata.get('versions', {}).get('skmultihead', '?')}: upgrade to load it."
+            f"upgrade skmultihead to load it (written by {str(metadata.get('versions'))[:200]})."
         )
     name = metadata.get("class")
-    if name not in ESTIMATORS:
+    if not isinstance(name, str) or name not in ESTIMATORS:
         raise UnsafeFileError(f"{path} holds a {name!r}; skmultihead loads {', '.join(ESTIMATORS)}.")
     return ESTIMATORS[name]
 
@@ -186,6 +220,14 @@ def _check_metadata(metadata, path):
 def _check_state(state):
     from ._heads import HEAD_KINDS
 
+    runtime = [key for key in _RUNTIME if key in state]
+    if runtime:
+        raise UnsafeFileError(f"state.json holds {runtime}, which are built when an estimator runs, never saved.")
+    for name in _CALLBACKS:
+        if state.get(name) is not None:
+            raise UnsafeFileError(f"state.json sets {name!r}; a file holds no callbacks.")
+    if set(state.get("_parked") or {}) - {"weights", "optimizer"}:
+        raise UnsafeFileError("the network's state holds more than 'weights' and 'optimizer'.")
     for name, head in (state.get("heads_") or {}).items():
         if not isinstance(head, Head) or getattr(head, "kind_", None) not in HEAD_KINDS:
             raise UnsafeFileError(
@@ -213,9 +255,9 @@ class _Encoder:
     def encode(self, value, where):
         if value is None or isinstance(value, (bool, str)):
             return value
-        if isinstance(value, int) and type(value) is int:
+        if type(value) is int:
             return value
-        if isinstance(value, float) and type(value) is float:
+        if type(value) is float:
             return value if math.isfinite(value) else {"__type__": "float", "value": repr(value)}
         if isinstance(value, np.ndarray):
             return self._array(value, where)
@@ -245,7 +287,8 @@ class _Encoder:
         if array.dtype.kind not in _ARRAY_KINDS:
             raise self._refused(array, where)
         self.arrays.append(array)
-        return {"__type__": "array", "index": len(self.arrays) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+        index = len(self.arrays) - 1
+        return {"__type__": "array", "index": index, "dtype": array.dtype.str, "shape": list(array.shape)}
 
     def _object(self, value, name, where):
         if hasattr(value, "_fields"):  # a NamedTuple
@@ -284,7 +327,7 @@ class _Encoder:
 
 _KERAS_BASES = (("optimizers", "Optimizer"), ("losses", "Loss"), ("metrics", "Metric"),
                 ("initializers", "Initializer"), ("regularizers", "Regularizer"), ("constraints", "Constraint"),
-                ("callbacks", "Callback"), ("layers", "Layer"))
+                ("layers", "Layer"))
 
 
 def _in_kind(keras, kind, value):
@@ -308,10 +351,13 @@ class _ArchiveArrays:
     """Arrays read from ``arrays/<n>.npy`` members, without pickle."""
 
     def __init__(self, archive):
-        self.archive = archive
+        self.archive, self.read_once = archive, set()
 
     def read(self, index, dtype, shape):
         name = f"arrays/{index}.npy"
+        if name in self.read_once:
+            raise UnsafeFileError(f"state.json refers to {name} twice; each array is one value.")
+        self.read_once.add(name)
         try:
             with self.archive.open(name) as member:
                 data = io.BytesIO(member.read())
@@ -332,6 +378,8 @@ class _ArchiveArrays:
                 f"{name} has shape {header_shape} and dtype {header_dtype.str}; state.json describes "
                 f"shape {tuple(shape)} and dtype {dtype}."
             )
+        if len(data.getbuffer()) - data.tell() != math.prod(header_shape) * header_dtype.itemsize:
+            raise UnsafeFileError(f"{name} holds another number of bytes than its shape and dtype say.")
         data.seek(0)
         try:
             return np.lib.format.read_array(data, allow_pickle=False)
@@ -344,6 +392,12 @@ class _Decoder:
 
     def __init__(self, arrays):
         self.arrays = arrays
+        self._handlers = {
+            "float": self._float, "scalar": self._scalar, "tuple": self._tuple, "dict": self._dict,
+            "random_state": self._random_state, "array": self._array, "object_array": self._object_array,
+            "object": self._object, "keras_name": self._keras_name, "keras_registered": self._keras_registered,
+            "keras": self._keras,
+        }
 
     def decode(self, value, where):
         if isinstance(value, list):
@@ -353,7 +407,7 @@ class _Decoder:
         if "__type__" not in value:
             return {k: self.decode(v, _join(where, k)) for k, v in value.items()}
         tag = value["__type__"]
-        method = getattr(self, f"_{tag}", None) if isinstance(tag, str) and tag.isidentifier() else None
+        method = self._handlers.get(tag) if isinstance(tag, str) else None
         if method is None:
             raise UnsafeFileError(f"unknown value type {tag!r} at {where or 'the top'} of state.json.")
         try:
@@ -418,8 +472,9 @@ class _Decoder:
         keras = _import_keras(where)
         if value["kind"] not in _KERAS_KINDS:
             raise UnsafeFileError(f"unknown Keras kind {value['kind']!r} at {where}.")
-        found = getattr(getattr(keras, value["kind"]), str(value["name"]), None)
-        if found is None:
+        name = str(value["name"])
+        found = None if name.startswith("_") else getattr(getattr(keras, value["kind"]), name, None)
+        if not (inspect.isclass(found) or inspect.isfunction(found)):
             raise UnsafeFileError(f"keras.{value['kind']} has no {value['name']!r} (at {where}).")
         return found
 
@@ -434,7 +489,10 @@ class _Decoder:
 
     def _keras(self, value, where):
         keras = _import_keras(where)
-        return keras.saving.deserialize_keras_object(value["config"], safe_mode=True)
+        found = keras.saving.deserialize_keras_object(value["config"], safe_mode=True)
+        if not any(is_keras(found, f"{kind}.{base}") for kind, base in _KERAS_BASES):
+            raise UnsafeFileError(f"{where} is a {type(found).__name__}, not a Keras object a parameter may hold.")
+        return found
 
 
 def _import_keras(where):

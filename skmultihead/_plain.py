@@ -10,7 +10,11 @@ from scipy import sparse
 _TYPES = {
     **{cls.__name__: cls for cls in (list, tuple, set, frozenset)},
     "numpy.ndarray": np.ndarray,
-    **{f"scipy.sparse.{name}": getattr(sparse, name) for name in dir(sparse) if re.fullmatch(r"[a-z]{3}_(matrix|array)", name)},
+    **{
+        f"scipy.sparse.{name}": getattr(sparse, name)
+        for name in dir(sparse)
+        if re.fullmatch(r"[a-z]{3}_(matrix|array)", name)
+    },
 }
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 

@@ -14,8 +14,10 @@ initial state follows from the seed and the arguments the model is built and com
 (`start_key`): the pool keeps the initial state of the last starts it saw, and a fit with a
 known start (every fold of a cross-validation, a grid search with a fixed ``random_state``)
 loads it into a reused model without building one. A refit reuses the estimator's own model. A model goes back
-to the pool when the estimator owning it is refitted with another model or
-garbage-collected, never when a user may hold it (see `Lease`) and never after a failed fit.
+to the pool at the end of a fit whose estimator predicts in numpy (the estimator keeps the
+values of its variables, "parked", and takes a model again for ``model_`` or a warm start),
+or when the estimator owning it is refitted with another model or garbage-collected; never
+when a user may hold it (see `Lease`) and never after a failed fit.
 """
 
 import json
@@ -33,7 +35,7 @@ _KERAS_OBJECTS = (keras.losses.Loss, keras.metrics.Metric, keras.initializers.In
                   keras.regularizers.Regularizer, keras.constraints.Constraint)
 _INITIAL_OPTIMIZER = weakref.WeakKeyDictionary()  # model -> its optimizer variables' initial values
 _KEYS = weakref.WeakKeyDictionary()  # trained model -> its key
-_BUILT_UNDER = weakref.WeakKeyDictionary()  # model -> the Keras distribution active at its build (it lays out the variables)
+_BUILT_UNDER = weakref.WeakKeyDictionary()  # model -> the Keras distribution at its build (see distribution_key)
 
 
 def network_key(model):
@@ -79,16 +81,20 @@ def start_key(seed, *arguments):
         return None
     try:
         policy = keras.config.dtype_policy().name  # layers built meanwhile take it
-        head = [keras.backend.backend(), keras.config.floatx(), policy, _distribution(), seed]
+        head = [keras.backend.backend(), keras.config.floatx(), policy, distribution_key(), seed]
         return json.dumps([*head, *arguments], default=_plain)
     except (TypeError, ValueError):
         return None
 
 
-def _distribution():
-    """The active Keras distribution, described (None: none); it lays out the variables."""
+def distribution_key():
+    """The active Keras distribution, described with its devices (None: none); it lays
+    out the variables."""
     distribution = keras.distribution.distribution()
-    return None if distribution is None else repr(distribution)
+    if distribution is None:
+        return None
+    mesh = distribution.device_mesh
+    return f"{distribution!r} {list(mesh.axis_names)} {[str(d) for d in np.ravel(mesh.devices)]}"
 
 
 def _plain(value):
@@ -121,13 +127,13 @@ def load_state(model, variables):
 
 
 class Lease:
-    """A model held by one estimator. When the lease ends (the estimator is refitted with
-    another model or collected) the model goes back to the pool, unless it is `exposed`:
-    handed out to a user (``model_``, ``label_model``; then also `handed_out`, and its weights
-    may change under the estimator) or owned by an unpickled copy."""
+    """A model held by one estimator. When the lease ends (the estimator parks its network
+    after a fit, is refitted with another model or is collected) the model goes back to the
+    pool, unless it is `exposed`: handed out to a user (``model_``, ``label_model``; then also
+    `handed_out`, and its weights may change under the estimator)."""
 
-    def __init__(self, model, exposed=False):
-        self.model, self.exposed, self.handed_out = model, exposed, False
+    def __init__(self, model):
+        self.model, self.exposed, self.handed_out = model, False, False
 
     def end(self):
         if not self.exposed:
@@ -159,8 +165,8 @@ class ModelPool:
             if model is not None:
                 return load_state(model, values)
         fresh = build()
-        if _distribution() is not None:
-            _BUILT_UNDER[fresh] = _distribution()
+        if distribution_key() is not None:
+            _BUILT_UNDER[fresh] = distribution_key()
         key = network_key(fresh)
         if start is not None:
             with self._lock:

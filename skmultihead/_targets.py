@@ -332,7 +332,8 @@ def _from_labels(rows, kind, layout, classes=None):
             values = np.asarray([row[0] for row in rows] if classes is None else classes)
             layout = IndicatorLayout(kind, np.unique(values))
         else:
-            layout = IndicatorLayout(kind, _object_array(labels), container=type(rows[0]))
+            container = next(t for t in _LABEL_SET_TYPES if isinstance(rows[0], t))  # a namedtuple: tuple
+            layout = IndicatorLayout(kind, _object_array(labels), container=container)
     elif (kind == "single") != (layout.kind == "single"):
         fitted = "class labels (one per sample)" if layout.kind == "single" else "multilabel targets"
         raise ValueError(f"y is not the kind of target the model was fitted on: {fitted}, labels {list(layout.classes)[:10]}.")

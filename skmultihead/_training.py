@@ -255,12 +255,14 @@ class _Batches:
 def _engine(model, x, y, weights, batch_size, steps_per_call):
     """The compiled functions of ``model`` for data shaped as ``x``, ``y`` and ``weights``
     (cached; on JAX also by batch size, which fixes the compiled shapes)."""
+    from ._pool import distribution_key
+
     backend = keras.backend.backend()
     signature = tuple(
         (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
     )
     key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature,
-           tuple(sorted(weights)) if isinstance(weights, dict) else None, id(keras.distribution.distribution()))
+           tuple(sorted(weights)) if isinstance(weights, dict) else None, distribution_key())
     engines = _ENGINES.setdefault(model, {})
     if key not in engines:
         _build_for_training(model, x, y, weights)

@@ -8,7 +8,8 @@ import pytest
 
 from skmultihead import FactoredLabelNN, Head, MultiLabelNN, MultiOutputNNClassifier
 from skmultihead import _forward
-from skmultihead._forward import numpy_forward
+from skmultihead._forward import Forward, forward_plan
+from skmultihead._pool import copy_values
 from skmultihead.datasets import make_distance_size, make_social_media, make_tagged_items
 
 pytestmark = pytest.mark.backend  # run under every backend (scripts/test.sh)
@@ -33,6 +34,11 @@ def _fitted_estimators():
     features = {"factor_0": ["parallax", "haze"], "factor_1": ["width", "height"]}
     yield FactoredLabelNN("-", factor_features=features, **QUICK).fit(Xf, yf), Xf
     yield FactoredLabelNN("-", factor_features=features, shared_trunk=False, **QUICK).fit(Xf, yf), Xf
+
+
+def numpy_forward(model):
+    plan = forward_plan(model)
+    return None if plan is None else Forward(plan, copy_values(model.variables))
 
 
 def test_numpy_forward_matches_the_keras_model():

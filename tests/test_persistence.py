@@ -372,7 +372,49 @@ def test_the_serving_example_predicts_the_same_without_frameworks(tmp_path):
     import pathlib
 
     example = pathlib.Path(__file__).parents[1] / "examples" / "serve_penguins.py"
-    done = subprocess.run([sys.executable, str(example), str(tmp_path), "--epochs", "2"], capture_output=True, text=True)
+    command = [sys.executable, str(example), str(tmp_path), "--epochs", "2"]
+    done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "frameworks imported: none" in done.stdout
     assert done.stdout.count("predictions identical to the training process's: True") == 2
+
+
+def test_callbacks_are_never_kept_in_a_file(saved, tmp_path):
+    X, Y = make_social_media(60, random_state=0)
+    est = MultiOutputNNClassifier(callbacks=[keras.callbacks.EarlyStopping(monitor="loss")], **QUICK).fit(X, Y)
+    with pytest.raises(TypeError, match=r"cannot save parameter 'callbacks'.*set_params\(callbacks=None\)"):
+        est.save(tmp_path / "m.skmh")
+
+    def backup(members):  # a callback that would delete a folder when the loaded estimator trains
+        _edit_json(members, "state.json", lambda s: s.update(
+            {"callbacks": [{"__type__": "keras_name", "kind": "callbacks", "name": "BackupAndRestore"}],
+             "callbacks__backup_dir": str(tmp_path)}))
+
+    with pytest.raises(skmultihead.UnsafeFileError, match="'callbacks'"):
+        skmultihead.load(_rewrite(saved, tmp_path / "b.skmh", backup))
+
+
+@pytest.mark.parametrize("case", ["private keras name", "deep nesting", "array bigger than its bytes", "runtime key"])
+def test_malformed_files_are_refused_as_unsafe(saved, tmp_path, case):
+    def edit(members):
+        if case == "private keras name":
+            _edit_json(members, "state.json", lambda s: s.update(
+                {"optimizer": {"__type__": "keras_name", "kind": "optimizers", "name": "__builtins__"}}))
+        elif case == "deep nesting":
+            members["state.json"] = b"[" * 100_000 + b"]" * 100_000
+        elif case == "array bigger than its bytes":
+            buffer = io.BytesIO()
+            np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False,
+                                                          "shape": (100_000, 100_000)})
+
+            def claim(state):
+                reference = state["_parked"]["weights"][0]
+                members[f"arrays/{reference['index']}.npy"] = buffer.getvalue()
+                reference.update({"dtype": "<f4", "shape": [100_000, 100_000]})
+
+            _edit_json(members, "state.json", claim)
+        else:
+            _edit_json(members, "state.json", lambda s: s.update({"_numpy_forward": None}))
+
+    with pytest.raises(skmultihead.UnsafeFileError):
+        skmultihead.load(_rewrite(saved, tmp_path / "bad.skmh", edit))

@@ -189,7 +189,7 @@ def test_a_fitted_estimator_predicting_in_numpy_returns_its_network_to_the_pool(
     a = MultiOutputNNClassifier(**QUICK).fit(X, Y)
     assert "_lease" not in vars(a) and len(POOL) == 1  # its weights are kept as arrays
     expected, traces = a.predict(X), sum(TRACES.values())
-    b = MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)  # takes that network: no trace
+    MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)  # takes that network: no trace
     assert sum(TRACES.values()) == traces and len(POOL) == 1
     pd.testing.assert_frame_equal(a.predict(X), expected)
     # a warm start takes a network again, in the parked state (optimizer included): it trains

@@ -61,7 +61,8 @@ def test_grid_search_on_ray_matches_the_sequential_search():
             on_ray = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X, Y)
     finally:
         ray.shutdown()
-    np.testing.assert_allclose(on_ray.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"], rtol=1e-6)
+    expected = sequential.cv_results_["mean_test_score"]
+    np.testing.assert_allclose(on_ray.cv_results_["mean_test_score"], expected, rtol=1e-6)
 
 
 @pytest.mark.backend
@@ -128,8 +129,10 @@ with keras.distribution.DataParallel().scope():
         MultiOutputNNClassifier(**dict(params, batch_size=25)).fit(X, Y)
     except ValueError as error:
         odd = str(error)
-difference = max(np.abs(one.predict_head_proba(X)[h] - two.predict_head_proba(X)[h]).max() for h in ("income", "gender"))
-print(json.dumps({"devices": len(jax.devices()), "replicated_on": devices, "shards": shards, "difference": float(difference),
+proba = [est.predict_head_proba(X) for est in (one, two)]
+difference = max(np.abs(proba[0][h] - proba[1][h]).max() for h in ("income", "gender"))
+print(json.dumps({"devices": len(jax.devices()), "replicated_on": devices, "shards": shards,
+                  "difference": float(difference),
                   "odd": odd, "ages": [float(np.abs(one.predict(X)["age"] - two.predict(X)["age"]).max())]}))
 """
 
@@ -157,5 +160,6 @@ def test_a_keras_distribution_on_another_backend_is_refused():
         pytest.skip("JAX trains under a Keras distribution")
     X, Y = make_social_media(60, random_state=0)
     with keras.distribution.DataParallel().scope():
-        with pytest.raises(ValueError, match=f"trains on the JAX backend only and the backend is '{keras.backend.backend()}'"):
+        expected = f"trains on the JAX backend only and the backend is '{keras.backend.backend()}'"
+        with pytest.raises(ValueError, match=expected):
             MultiOutputNNClassifier(epochs=1).fit(X, Y)

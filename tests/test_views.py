@@ -154,7 +154,8 @@ def test_factored_label_nn_in_stacking_and_soft_voting_with_its_joint_classes():
     stack = StackingClassifier([("factored", clone(factored).set_params(joint_classes=None))], LogisticRegression())
     with pytest.raises(ValueError, match=r"encode the labels as integers.*joint_classes=np.unique\(y\)"):
         stack.fit(X_train, y_train)
-    voting = VotingClassifier([("factored", factored), ("lr", LogisticRegression())], voting="soft").fit(X_train, y_train)
+    voting = VotingClassifier([("factored", factored), ("lr", LogisticRegression())], voting="soft")
+    voting.fit(X_train, y_train)
     member = voting.named_estimators_["factored"]
     assert member.classes_.tolist() == list(range(len(labels)))
     # the member trained on the labels the integers stand for: as a fit on the labels themselves
@@ -167,6 +168,7 @@ def test_factored_label_nn_in_stacking_and_soft_voting_with_its_joint_classes():
     assert stack.score(X_test, y_test) > 0.6
     assert member.score(X_test, np.searchsorted(labels, y_test)) == pytest.approx(direct.score(X_test, y_test))
     # a factor class seen in no fold's rows is still one of its classes, given by the joint labels
-    rare = FactoredLabelNN(separator="-", joint_classes=[*labels, "far-tiny"], **dict(QUICK, epochs=2))
-    rare.fit(X_train, np.searchsorted(labels, y_train))
+    more = np.unique([*labels, "far-tiny"])
+    rare = FactoredLabelNN(separator="-", joint_classes=more, **dict(QUICK, epochs=2))
+    rare.fit(X_train, np.searchsorted(more, y_train))
     assert "tiny" in rare.factor_classes_["factor_1"].tolist() and rare.predict_proba(X_test).shape == (100, 7)
