@@ -25,6 +25,7 @@ import tempfile
 CHILD = """
 import json, time, warnings
 warnings.simplefilter("ignore")
+import keras  # skmultihead loads Keras at the first fit: imports are not counted
 from skmultihead import MultiOutputNNClassifier
 from skmultihead.datasets import make_social_media
 X, Y = make_social_media(2000, n_features=20, random_state=0)

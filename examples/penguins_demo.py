@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import time
 
+import keras  # noqa: F401  skmultihead loads Keras at the first fit; loaded here, the timings are the fits' own
 import numpy as np
 from palmerpenguins import load_penguins
 from sklearn.compose import TransformedTargetRegressor, make_column_transformer
