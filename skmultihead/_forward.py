@@ -2,9 +2,10 @@
 
 A call into Keras has a fixed cost of framework work however few the rows, far more
 than the same arithmetic in numpy. A graph made only of the layers below
-(what the estimators build from dense layers) runs in numpy with the trained weights, in
-X's precision as scikit-learn's MLP does (float32 for float32 X, float64 otherwise); a
-graph with any other layer keeps the Keras call.
+(what the estimators build from dense layers, and embedding branches that average their
+tokens) runs in numpy with the trained weights, in X's precision as scikit-learn's MLP does
+(float32 for float32 X, float64 otherwise; an embedding average is float32, as Keras
+computes it); a graph with any other layer keeps the Keras call.
 
 `forward_plan` reads the graph once into plain data (steps naming their layer kind,
 settings and the indices of their weights among the network's variables), which pickles
@@ -65,9 +66,10 @@ def _outer(*distributions):
 
 
 # -- the plan: read from the Keras graph (needs Keras) -----------------------------------------
-def _layer_step(layer, index):
-    """``{"op": kind, "weights": [variable indices], ...settings}`` for ``layer``, or None
-    if numpy does not compute it here."""
+def _layer_step(layer, index, node):
+    """``{"op": kind, "weights": [variable indices], ...settings}`` for ``layer`` at
+    ``node`` (with ``"tensors"``: the inputs it reads instead of the node's), or None if
+    numpy does not compute it here."""
     import keras
 
     from ._model import Columns, JointDistribution, PerLabelDense
@@ -92,6 +94,15 @@ def _layer_step(layer, index):
         return {"op": "columns", "columns": list(layer.columns)}
     if isinstance(layer, JointDistribution):
         return {"op": "joint"}
+    if isinstance(layer, keras.layers.Embedding):
+        return {"op": "embedding", "weights": [index[id(layer.embeddings)]]}
+    if isinstance(layer, keras.layers.GlobalAveragePooling1D) and layer.data_format == "channels_last":
+        embedded = node.input_tensors[0]  # (the others: the mask Keras passes along)
+        source, source_node, _ = embedded._keras_history
+        if isinstance(source, keras.layers.Embedding) and source.mask_zero:  # the mean over real tokens
+            (ids,) = source._inbound_nodes[source_node].input_tensors
+            return {"op": "masked_mean", "tensors": [embedded, ids]}
+        return {"op": "mean", "tensors": [embedded]}
     return None
 
 
@@ -113,13 +124,14 @@ def forward_plan(model):
             return True
         layer, node_index, _ = tensor._keras_history
         node = layer._inbound_nodes[node_index]
-        if not all(visit(parent) for parent in node.input_tensors):
-            return False
-        step = _layer_step(layer, index)
+        step = _layer_step(layer, index, node)
         if step is None:
             return False
+        tensors = step.pop("tensors", node.input_tensors)
+        if not all(visit(parent) for parent in tensors):
+            return False
         keys[id(tensor)] = len(keys)
-        steps.append({**step, "inputs": [keys[id(t)] for t in node.input_tensors], "output": keys[id(tensor)]})
+        steps.append({**step, "inputs": [keys[id(t)] for t in tensors], "output": keys[id(tensor)]})
         return True
 
     if not all(visit(tensor) for tensor in outputs.values()):
@@ -189,7 +201,22 @@ def _step_function(step, values):
         return lambda buffers, x: x[:, columns]
     if op == "joint":
         return lambda buffers, *distributions: _outer(*distributions)
+    if op == "embedding":
+        table = np.array(values[step["weights"][0]], dtype=np.float32)
+        return lambda buffers, ids: table[ids]
+    if op == "mean":
+        return lambda buffers, x: x.mean(axis=1)
+    if op == "masked_mean":
+        return _masked_mean
     raise ValueError(f"unknown step {op!r} in a forward plan")
+
+
+def _masked_mean(buffers, embedded, ids):
+    """The mean of each row's embedded tokens whose id is not 0 (Keras's masked average:
+    NaN for a row without any)."""
+    mask = (ids != 0).astype(embedded.dtype)[:, :, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (embedded * mask).sum(axis=1) / mask.sum(axis=1)
 
 
 class Forward:
@@ -210,7 +237,7 @@ class Forward:
         X = {}
         for name, key in self.plan["inputs"].items():
             array = np.asarray(arrays[name])
-            X[key] = array if array.dtype == np.float32 else array.astype(np.float64)
+            X[key] = array if array.dtype.kind in "iu" or array.dtype == np.float32 else array.astype(np.float64)
         n_rows = len(next(iter(X.values())))
         if n_rows <= CHUNK_ROWS:
             return self._chunk(X)

@@ -50,6 +50,29 @@ def test_numpy_forward_matches_the_keras_model():
             np.testing.assert_allclose(ours[name], expected, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+def test_an_embedding_branch_averaging_its_tokens_runs_in_numpy():
+    from skmultihead import DenseBranch, EmbeddingBranch
+    from skmultihead.datasets import make_headlines
+
+    X, Y = make_headlines(150, max_words=8, random_state=0)
+    X.iloc[:5, 3:8] = 0  # shorter headlines: padding the average leaves out
+    branches = {"headline": EmbeddingBranch(1000, 4), "remainder": DenseBranch((4,))}
+    inputs = {"headline": [f"tok_{i}" for i in range(8)]}
+    est = MultiOutputNNClassifier(inputs=inputs, remainder="passthrough", branches=branches, **QUICK).fit(X, Y)
+    forward = numpy_forward(est.model_)
+    assert forward is not None
+    for dtype in ("float32", "float64"):
+        arrays = est._model_inputs(np.asarray(X, dtype=dtype))
+        ours, expected = forward(arrays), est.model_.predict(arrays, verbose=0)
+        for name in expected:
+            np.testing.assert_allclose(ours[name], expected[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    gru = MultiOutputNNClassifier(
+        inputs=inputs, remainder="passthrough", **dict(QUICK, epochs=1),
+        branches={**branches, "headline": EmbeddingBranch(1000, 4, encoder="gru", units=4)},
+    ).fit(X, Y)
+    assert numpy_forward(gru.model_) is None  # a recurrent encoder keeps the Keras call
+
+
 def test_a_layer_numpy_does_not_run_keeps_the_keras_call():
     X, Y = make_social_media(200, random_state=0)
     est = MultiOutputNNClassifier(activation="gelu", **QUICK).fit(X, Y)

@@ -174,23 +174,28 @@ sys.meta_path.insert(0, Blocked())
 """
 
 
-def test_load_and_predict_in_a_process_without_any_framework(fitted, tmp_path):
-    est, X, Y = fitted["tags"]
-    est.save(tmp_path / "tags.skmh")
-    np.save(tmp_path / "X.npy", X.to_numpy() if hasattr(X, "to_numpy") else X)
+@pytest.mark.parametrize("case", ["tags", "headlines"])  # dense layers; an embedding branch averaging its tokens
+def test_load_and_predict_in_a_process_without_any_framework(fitted, tmp_path, case):
+    est, X, Y = fitted[case]
+    est.save(tmp_path / "m.skmh")
+    pd.DataFrame(X).to_csv(tmp_path / "X.csv", index=False)
+    pd.DataFrame(Y).to_csv(tmp_path / "Y.csv", index=False)
     code = BLOCK_FRAMEWORKS + textwrap.dedent(f"""
-        import numpy as np, skmultihead
-        est = skmultihead.load({str(tmp_path / 'tags.skmh')!r})
-        X = np.load({str(tmp_path / 'X.npy')!r})
-        np.savez({str(tmp_path / 'out')!r}, proba=est.predict_proba(X), predict=est.predict(X))
+        import numpy as np, pandas as pd, skmultihead
+        est = skmultihead.load({str(tmp_path / 'm.skmh')!r})
+        X, Y = pd.read_csv({str(tmp_path / 'X.csv')!r}), pd.read_csv({str(tmp_path / 'Y.csv')!r})
+        X = X if {case == "headlines"!r} else X.to_numpy("float32")
+        proba = est.predict_head_proba(X)
+        np.savez({str(tmp_path / 'out')!r}, score=est.score(X, Y), **proba)
         print(sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules))
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
     out = np.load(tmp_path / "out.npz")
-    np.testing.assert_array_equal(out["proba"], est.predict_proba(X))
-    np.testing.assert_array_equal(out["predict"], est.predict(X))
+    for head, proba in est.predict_head_proba(X).items():
+        np.testing.assert_allclose(out[head], proba, rtol=1e-6)
+    assert float(out["score"]) == pytest.approx(est.score(X, Y))
 
 
 def test_parameters_that_are_not_data_are_refused_by_name(tmp_path):
