@@ -203,7 +203,7 @@ def _step_function(step, values):
         return lambda buffers, *distributions: _outer(*distributions)
     if op == "embedding":
         table = np.array(values[step["weights"][0]], dtype=np.float32)
-        return lambda buffers, ids: table[ids]
+        return lambda buffers, ids: table[ids.astype(np.intp, copy=False)]  # float ids cast, as Keras does
     if op == "mean":
         return lambda buffers, x: x.mean(axis=1)
     if op == "masked_mean":
