@@ -39,6 +39,8 @@ from ._views import head_view
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict
 AUTO_BATCH_SIZE = 200  # as scikit-learn's MLP: batches of min(200, rows)
 AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
+# built while an estimator runs, never pickled or saved
+RUNTIME_STATE = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_lease_finalizer", "_lease", "_parked_key")
 
 
 class MultiHeadBase(BaseEstimator):
@@ -839,8 +841,7 @@ class MultiHeadBase(BaseEstimator):
     def __getstate__(self):
         # plain data and arrays: the network as its variables' values ("_parked"), built
         # again when a copy trains or reads ``model_``; callbacks are rebuilt at each fit
-        skip = ("_fit_callbacks", "_predict_callbacks", "_numpy_forward", "_lease_finalizer", "_lease", "_parked_key")
-        state = {k: v for k, v in vars(self).items() if k not in skip}
+        state = {k: v for k, v in vars(self).items() if k not in RUNTIME_STATE}
         if "_lease" in vars(self):
             state["_parked"] = _variables(self._network)
         return state

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._base import RUNTIME_STATE
 from ._branches import DenseBranch, EmbeddingBranch
 from ._factored import FactoredLabelNN
 from ._heads import Head
@@ -49,7 +50,6 @@ _CLASSES = {
 _KERAS_KINDS = ("optimizers", "losses", "metrics", "activations", "initializers", "regularizers", "constraints",
                 "layers")
 _CALLBACKS = ("callbacks", "fit__callbacks")
-_RUNTIME = ("_lease", "_lease_finalizer", "_numpy_forward", "_parked_key", "_fit_callbacks", "_predict_callbacks")
 _MAX_RATIO = 100  # a member may decompress to at most this many times its size (plus 1 MiB)
 _ARRAY_KINDS = "biufcUSMm"  # numbers, booleans, strings, dates: what .npy holds without pickle
 _MEMBER = re.compile(r"arrays/(0|[1-9][0-9]{0,8})\.npy")
@@ -220,7 +220,7 @@ def _check_metadata(metadata, path):
 def _check_state(state):
     from ._heads import HEAD_KINDS
 
-    runtime = [key for key in _RUNTIME if key in state]
+    runtime = [key for key in RUNTIME_STATE if key in state]
     if runtime:
         raise UnsafeFileError(f"state.json holds {runtime}, which are built when an estimator runs, never saved.")
     for name in _CALLBACKS:
@@ -306,7 +306,7 @@ class _Encoder:
             registered = keras.saving.get_registered_name(value) if callable(value) else None
             if registered and keras.saving.get_registered_object(registered) is value:
                 return {"__type__": "keras_registered", "name": registered}
-            if any(is_keras(value, f"{k}.{base}") for k, base in _KERAS_BASES):
+            if _is_keras_parameter(value):
                 try:
                     config = keras.saving.serialize_keras_object(value)
                     json.dumps(config, allow_nan=False)
@@ -328,6 +328,11 @@ class _Encoder:
 _KERAS_BASES = (("optimizers", "Optimizer"), ("losses", "Loss"), ("metrics", "Metric"),
                 ("initializers", "Initializer"), ("regularizers", "Regularizer"), ("constraints", "Constraint"),
                 ("layers", "Layer"))
+
+
+def _is_keras_parameter(value):
+    """Whether ``value`` is a Keras object of a kind a parameter may hold (see `_KERAS_BASES`)."""
+    return any(is_keras(value, f"{kind}.{base}") for kind, base in _KERAS_BASES)
 
 
 def _in_kind(keras, kind, value):
@@ -490,7 +495,7 @@ class _Decoder:
     def _keras(self, value, where):
         keras = _import_keras(where)
         found = keras.saving.deserialize_keras_object(value["config"], safe_mode=True)
-        if not any(is_keras(found, f"{kind}.{base}") for kind, base in _KERAS_BASES):
+        if not _is_keras_parameter(found):
             raise UnsafeFileError(f"{where} is a {type(found).__name__}, not a Keras object a parameter may hold.")
         return found
 

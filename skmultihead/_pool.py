@@ -165,8 +165,9 @@ class ModelPool:
             if model is not None:
                 return load_state(model, values)
         fresh = build()
-        if distribution_key() is not None:
-            _BUILT_UNDER[fresh] = distribution_key()
+        distribution = distribution_key()
+        if distribution is not None:
+            _BUILT_UNDER[fresh] = distribution
         key = network_key(fresh)
         if start is not None:
             with self._lock:
