@@ -4,11 +4,11 @@ import itertools
 import warnings
 
 import numpy as np
-import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 
-from ._base import ClassesPartialFitMixin, MultiHeadBase
+from ._base import MultiHeadBase
+from ._contract import register
 from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
@@ -19,7 +19,8 @@ from ._targets import join_factors, split_factors
 JOINT = "joint"  # the output holding the joint distribution
 
 
-class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
+@register
+class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
     __doc__ = f"""Classifier of joint classes that are combinations of independent factors.
 
     Six classes near-large, far-large, ..., far-small are two factors, distance {{near,
@@ -162,18 +163,17 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         self._init_params(locals(), kwargs)
 
     # -- targets and heads -----------------------------------------------------------------
-    def _split_targets(self, y, reset):
+    def _split_targets(self, y, reset, classes=None):
         y, labels = self._from_positions(y)
         if reset:
             self._position_labels = labels
-        first_classes = getattr(self, "_first_classes", None)
         columns, layout = split_factors(
             y,
             self.separator,
             self.factor_names,
             self.factor_shape,
             layout=None if reset else self.target_layout_,
-            classes=(labels if first_classes is None else first_classes) if reset else None,
+            classes=(labels if classes is None else classes) if reset else None,
         )
         if JOINT in columns:
             raise ValueError(f"a factor may not be named {JOINT!r}: that name is the joint output's.")
@@ -206,7 +206,7 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
             )
         return labels[codes], labels
 
-    def _fit_heads(self, columns):
+    def _fit_heads(self, columns, classes=None):
         layout = self.target_layout_
         self.factor_names_ = list(layout.names)
         self.factor_classes_ = dict(zip(layout.names, layout.classes))
@@ -380,12 +380,6 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         columns = self._split_targets(y, reset=False)
         return {**{name: columns[name] for name in self.factor_names_}, JOINT: self.joint_classes_[columns[JOINT]]}
 
-    def predict_factor_proba(self, X):
-        """Deprecated: use ``predict_head_proba`` (without its ``"joint"`` entry)."""
-        _deprecated("predict_factor_proba", "predict_head_proba")
-        proba = self.predict_head_proba(X)
-        return {name: proba[name] for name in self.factor_names_}
-
     def _predict_columns(self, X):
         """Each factor's part of the most probable joint class."""
         codes = self.predict_proba(X).argmax(axis=1)
@@ -457,11 +451,6 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
         raw = self._predict_raw(X)
         return {**self._predict_factor_columns(X, raw), JOINT: self.joint_classes_[raw[JOINT].argmax(axis=1)]}
 
-    def predict_factors(self, X):
-        """Deprecated: use ``predict_heads``. Each factor's most probable class as a DataFrame."""
-        _deprecated("predict_factors", "predict_heads")
-        return pd.DataFrame(self._predict_factor_columns(X), index=row_index(X))
-
     def score(self, X, y, sample_weight=None):
         """Joint accuracy: the fraction of samples whose every factor is right.
 
@@ -524,17 +513,3 @@ class FactoredLabelNN(ClassifierMixin, ClassesPartialFitMixin, MultiHeadBase):
             for name in self.factor_names_
         }
         return {**factors, JOINT: self.score(X, y, sample_weight)}
-
-    def score_factors(self, X, y, sample_weight=None):
-        """Deprecated: use ``score_heads`` (without its ``"joint"`` entry)."""
-        _deprecated("score_factors", "score_heads")
-        scores = self.score_heads(X, y, sample_weight)
-        return {name: scores[name] for name in self.factor_names_}
-
-
-def _deprecated(old, new):
-    warnings.warn(
-        f"FactoredLabelNN.{old} is deprecated and will be removed in 0.3; use {new}, as on every estimator.",
-        FutureWarning,
-        stacklevel=3,
-    )

@@ -9,7 +9,8 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ._base import ClassesPartialFitMixin, MultiHeadBase
+from ._base import MultiHeadBase
+from ._contract import register
 from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
@@ -22,7 +23,8 @@ HEAD = "labels"  # the one head; its Keras output is the (n_samples, n_labels) p
 HEAD_LAYOUTS = ("dense", "separate", "per_label_hidden")
 
 
-class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, MultiHeadBase):
+@register
+class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
     __doc__ = f"""Multilabel neural network: one binary (sigmoid) output per label on a shared trunk.
 
     Each sample may carry any number of labels. The labels share the trunk's layers and
@@ -180,13 +182,13 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         return tags
 
     # -- targets and heads -----------------------------------------------------------------
-    def _split_targets(self, y, reset):
+    def _split_targets(self, y, reset, classes=None):
         if not reset:
             return {HEAD: split_indicator(y, self.target_layout_)[0]}
-        indicator, self.target_layout_ = split_indicator(y, classes=getattr(self, "_first_classes", None))
+        indicator, self.target_layout_ = split_indicator(y, classes=classes)
         return {HEAD: indicator}
 
-    def _fit_heads(self, columns):
+    def _fit_heads(self, columns, classes=None):
         indicator = columns[HEAD]
         self.classes_ = self.target_layout_.classes
         self.constant_labels_ = self._constant_labels(indicator)
@@ -241,7 +243,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         return weights
 
     # -- training --------------------------------------------------------------------------
-    def _train(self, X, y, sample_weight, **kwargs):
+    def _train(self, X, y, sample_weight, settings):
         if self._single_label and self.class_weight is not None:
             labels = self.classes_[y[HEAD].argmax(axis=1)]
             by_class = compute_sample_weight(self.class_weight, labels).astype("float32")
@@ -250,7 +252,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         if self._single_label:
             thresholds = np.full(len(self.classes_), np.nan)  # predict takes the most probable class
         if not isinstance(thresholds, str):
-            super()._train(X, y, sample_weight, **kwargs)
+            super()._train(X, y, sample_weight, settings)
             self.thresholds_ = thresholds
             return
         indicator = y[HEAD]
@@ -266,7 +268,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
             )
         train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
         weights = None if sample_weight is None else sample_weight[train]
-        super()._train(X[train], {HEAD: indicator[train]}, weights, **kwargs)
+        super()._train(X[train], {HEAD: indicator[train]}, weights, settings)
         proba = self._probabilities(self._forward(X[held]))
         self.thresholds_ = best_f1_thresholds(indicator[held], proba)
 
@@ -503,6 +505,9 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, ClassesPartialFitMixin, Mu
         if self._single_label:
             return np.eye(len(self.classes_), dtype=np.uint8)[proba.argmax(axis=1)]
         return (proba >= self.thresholds_).astype(np.uint8)
+
+    def _predict_columns(self, X):
+        return {HEAD: self._predict_indicator(X)}
 
     def _predict_indicator(self, X):
         return self._indicator(self.predict_proba(X))

@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, clone
 from sklearn.utils.metaestimators import available_if
 
-from ._base import ClassesPartialFitMixin, MultiHeadBase
+from ._base import MultiHeadBase
+from ._contract import register
 from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
@@ -16,7 +17,8 @@ def _has_classification_head(estimator):
     return not hasattr(estimator, "heads_") or any(h.is_classifier_ for h in estimator.heads_.values())
 
 
-class MultiOutputNNClassifier(MultiOutputMixin, ClassesPartialFitMixin, MultiHeadBase):
+@register
+class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
     __doc__ = f"""One neural network with a shared trunk and one named output head per target.
 
     Heads may be of different kinds (binary, multiclass, multilabel, regression); each gets
@@ -122,7 +124,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, ClassesPartialFitMixin, MultiHea
         return bool(heads) and self._single_output and next(iter(heads.values())).kind_ in ("binary", "multiclass")
 
     # -- targets and heads -----------------------------------------------------------------
-    def _split_targets(self, y, reset):
+    def _split_targets(self, y, reset, classes=None):
         columns, layout = split_targets(y)
         if reset:
             self.target_layout_ = layout
@@ -137,7 +139,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, ClassesPartialFitMixin, MultiHea
             )
         return columns
 
-    def _fit_heads(self, columns):
+    def _fit_heads(self, columns, classes=None):
         specs = dict(self.heads or {})
         for name, spec in specs.items():
             if name not in columns:
@@ -149,8 +151,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, ClassesPartialFitMixin, MultiHea
                 raise TypeError(
                     f"heads[{name!r}] must be a kind (str) or a Head; got {type(spec).__name__}."
                 )
-        first_classes = getattr(self, "_first_classes", None)
-        first_classes = {} if first_classes is None else first_classes
+        first_classes = {} if classes is None else classes
         if not isinstance(first_classes, dict) or set(first_classes) - set(columns):
             raise ValueError(
                 f"classes must be a dict {{head: its labels}} naming heads among {quoted(columns)}; "

@@ -185,6 +185,7 @@ COMMON = {
 # fit settings: routed as fit__<name> or given to fit(X, y, <name>=...)
 FIT_SETTINGS = {
     "epochs": COMMON["epochs"],
+    "initial_epoch": [Interval(int, 0, None)],
     "batch_size": COMMON["batch_size"],
     "callbacks": [NONE, CALLBACK_LIST],  # fit(callbacks=...) as Keras's fit takes them
     "class_weight": [NONE, Options("balanced"), DICT],
@@ -194,6 +195,25 @@ FIT_SETTINGS = {
     "validation_freq": [POSITIVE_INT],
     "validation_batch_size": [NONE, POSITIVE_INT],
     "verbose": COMMON["verbose"],
+}
+# routed optimizer arguments with a documented range (Keras's optimizers)
+POSITIVE = Interval(float, 0, None, closed="neither")
+OPTIONAL_POSITIVE = [NONE, POSITIVE]
+OPTIMIZER_ARGUMENTS = {
+    "learning_rate": [
+        POSITIVE,
+        Satisfies(lambda v: is_keras(v, "optimizers.schedules.LearningRateSchedule"), "a Keras learning-rate schedule"),
+        CALLABLE,
+    ],
+    "momentum": [Interval(float, 0, 1)],
+    "beta_1": [Interval(float, 0, 1, closed="left")],
+    "beta_2": [Interval(float, 0, 1, closed="left")],
+    "rho": [Interval(float, 0, 1)],
+    "epsilon": [Interval(float, 0, None)],
+    "weight_decay": [NONE, Interval(float, 0, None)],
+    "clipnorm": OPTIONAL_POSITIVE,
+    "clipvalue": OPTIONAL_POSITIVE,
+    "global_clipnorm": OPTIONAL_POSITIVE,
 }
 ROUTED = ("optimizer", "loss_weights", "callbacks", "fit", "model")
 
@@ -258,7 +278,7 @@ def check_params(estimator, fit_kwargs=()):
 def _check_routed(estimator, owner, prefix, rest, value):
     name = f"{prefix}__{rest}"
     if prefix == "fit" and rest.startswith("callbacks__"):
-        _check_callback_argument(estimator.callbacks, owner, name, rest[len("callbacks__") :])
+        _check_callback_argument(getattr(estimator, "fit__callbacks", None), owner, name, rest[len("callbacks__") :])
     elif prefix == "fit":
         _check_fit_setting(owner, name, value, setting=rest)
     elif prefix == "optimizer":
@@ -267,6 +287,8 @@ def _check_routed(estimator, owner, prefix, rest, value):
             raise InvalidParameterError(
                 f"{owner} parameter {name!r}: the optimizer takes no argument {rest!r}.{suggest(rest, accepted)}"
             )
+        if rest in OPTIMIZER_ARGUMENTS:
+            check_value(owner, name, value, OPTIMIZER_ARGUMENTS[rest])
     elif prefix == "callbacks":
         _check_callback_argument(estimator.callbacks, owner, name, rest)
     elif prefix == "model":

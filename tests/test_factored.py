@@ -63,16 +63,8 @@ def test_joint_is_the_outer_product_inside_the_graph(fitted, data):
     assert list(heads) == ["distance", "size", "joint"]
     np.testing.assert_array_equal(fitted.predict(Xv), heads["distance"] + "-" + heads["size"])
     np.testing.assert_array_equal(heads["joint"], fitted.predict(Xv))
-    # the old names still answer, with a FutureWarning
-    with pytest.warns(FutureWarning, match="predict_factors is deprecated.*use predict_heads"):
-        frame = fitted.predict_factors(Xv)
-    assert list(frame.columns) == ["distance", "size"]
-    pd.testing.assert_index_equal(frame.index, Xv.index)
-    with pytest.warns(FutureWarning, match="predict_factor_proba is deprecated"):
-        assert fitted.predict_factor_proba(Xv).keys() == {"distance", "size"}
-    with pytest.warns(FutureWarning, match="score_factors is deprecated"):
-        assert fitted.score_factors(Xv, fitted.predict(Xv)) == {"distance": 1.0, "size": 1.0}
-
+    # the former names are gone
+    assert not any(hasattr(fitted, old) for old in ("predict_factors", "predict_factor_proba", "score_factors"))
 
 def test_a_joint_class_absent_from_training_is_predicted(data):
     X, y, Xv, yv = data

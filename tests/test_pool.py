@@ -187,7 +187,7 @@ def test_other_architectures_and_loss_settings_do_not_share(data):
 def test_a_fitted_estimator_predicting_in_numpy_returns_its_network_to_the_pool(data):
     X, Y = data
     a = MultiOutputNNClassifier(**QUICK).fit(X, Y)
-    assert "_lease" not in vars(a) and len(POOL) == 1  # its weights are kept as arrays
+    assert a._holder.lease is None and len(POOL) == 1  # its weights are kept as arrays
     expected, traces = a.predict(X), sum(TRACES.values())
     MultiOutputNNClassifier(**dict(QUICK, random_state=1)).fit(X, Y)  # takes that network: no trace
     assert sum(TRACES.values()) == traces and len(POOL) == 1

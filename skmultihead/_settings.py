@@ -1,0 +1,136 @@
+"""Fit settings, resolved once at the start of a fit, and the arrays the training loop reads.
+
+A setting may come from the constructor (``epochs=...``), a routed parameter
+(``fit__epochs=...``) or ``fit(X, y, epochs=...)``; the later wins, as in scikeras. All are
+checked against the estimator's table (`_params.check_params`) before any work, and the fit
+path reads the one `FitSettings` value.
+"""
+
+import dataclasses
+
+import numpy as np
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import _check_sample_weight
+
+from ._inputs import check_features
+from ._messages import quoted
+from ._params import check_params, routed
+from ._spec import member_name
+
+AUTO_BATCH_SIZE = 200  # as scikit-learn's MLP: batches of min(200, rows)
+_CONSTRUCTOR = ("epochs", "batch_size", "validation_split", "shuffle", "verbose")
+
+
+@dataclasses.dataclass(frozen=True)
+class FitSettings:
+    """What one fit does; see `resolve_settings`."""
+
+    epochs: int  # epochs to train (0: build the network only)
+    warm_start: bool
+    batch_size: int
+    callbacks: list  # those given to fit (the estimator's own: ``_fit_callbacks``)
+    initial_epoch: int = 0
+    validation_data: tuple = None
+    validation_split: float = 0.0
+    class_weight: object = None
+    shuffle: bool = True
+    validation_freq: int = 1
+    validation_batch_size: int = None
+    verbose: object = 0
+    classes: object = None  # partial_fit's
+
+
+def resolve_settings(estimator, kwargs, epochs=None, initial_epoch=None, warm_start=False, classes=None):
+    """The `FitSettings` of a fit given ``kwargs``, every parameter checked first.
+
+    ``epochs`` and ``initial_epoch`` override the resolved ones (``partial_fit`` trains 1
+    epoch from the current one, ``initialize`` 0).
+    """
+    check_params(estimator, kwargs)
+    params = estimator.get_params(deep=False)
+    given = {name: params[name] for name in _CONSTRUCTOR if name in params}
+    given.update({k: v for k, v in routed(params, "fit", strict=True).items() if k != "callbacks"})
+    given.update(kwargs)
+    batch_size = given.pop("batch_size", "auto")
+    callbacks = list(given.pop("callbacks", None) or [])
+    given.update({k: v for k, v in (("epochs", epochs), ("initial_epoch", initial_epoch)) if v is not None})
+    return FitSettings(
+        **given,
+        warm_start=bool(warm_start or estimator.warm_start),
+        batch_size=AUTO_BATCH_SIZE if batch_size == "auto" else int(batch_size),
+        callbacks=callbacks,
+        classes=classes,
+    )
+
+
+class TrainingArraysMixin:
+    """Encoded targets, weights and validation data as the network's outputs read them."""
+
+    def _training_arrays(self, X, targets, sample_weight, settings):
+        """``x, y, weights, validation`` for the training loop."""
+        from ._training import split_validation
+
+        x, y = self._model_inputs(X), self._network_targets(targets)
+        weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
+        validation = None
+        if settings.validation_data is not None:
+            validation = self._validation_arrays(*settings.validation_data)
+        elif settings.validation_split:
+            (x, y, weights, targets), validation = split_validation((x, y, weights, targets), settings.validation_split)
+            validation = validation[:3]
+        if settings.class_weight is not None:  # as in Keras, on the training rows only
+            weights = self._class_weighted(settings.class_weight, targets, weights)
+        return x, y, weights, validation
+
+    def _network_targets(self, targets):
+        """Encoded targets by network output: heads, auxiliary heads and ensemble members."""
+        y = {**targets, **{aux.name: targets[aux.target] for aux in self.aux_heads_}}
+        if self.ensemble_size > 1:  # each member's outputs train on the same targets
+            y.update({member_name(i, name): y[name] for name in list(y) for i in range(self.ensemble_size)})
+        return y
+
+    def _validation_arrays(self, X, y, sample_weight=None):
+        """``validation_data=(X, y[, sample_weight])`` as the network reads it."""
+        X = check_features(self, X, reset=False)
+        columns = self._split_targets(y, reset=False)
+        targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
+        weights = np.ones(X.shape[0], "float32")
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype="float32")
+        return self._model_inputs(X), self._network_targets(targets), weights
+
+    def _class_weighted(self, class_weight, targets, weights):
+        """``{network output: row weights}``: ``weights`` times each row's class weight in
+        the heads ``class_weight`` names (``{head: {label: weight} or "balanced"}``, or for
+        the only classification head ``{label: weight}`` or ``"balanced"``)."""
+        classifiers = [n for n, h in self.heads_.items() if h.kind_ in ("binary", "multiclass")]
+        if not (isinstance(class_weight, dict) and class_weight and set(class_weight) <= set(self.heads_)):
+            if len(classifiers) != 1:
+                raise ValueError(
+                    f"class_weight must be {{head: {{label: weight}} or 'balanced'}} when the model has "
+                    f"{len(classifiers)} binary or multiclass heads ({quoted(classifiers)}); got {class_weight!r}."
+                )
+            class_weight = {classifiers[0]: class_weight}
+        by_output = {name: weights for name in self._network_targets(targets)}
+        for name, weights_of_head in class_weight.items():
+            if name not in classifiers:
+                raise ValueError(
+                    f"class_weight names head {name!r}, which is {self.heads_[name].kind_}; class weights apply "
+                    f"to binary and multiclass heads: {quoted(classifiers)}."
+                )
+            head = self.heads_[name]
+            labels = head.classes_[targets[name].astype(int)]
+            try:
+                row_weights = compute_sample_weight(weights_of_head, labels).astype("float32")
+            except (ValueError, TypeError, KeyError) as error:
+                raise ValueError(
+                    f"class_weight for head {name!r} must be 'balanced' or {{label: weight}} with labels among "
+                    f"{quoted(head.classes_)}; got {weights_of_head!r} ({error})."
+                ) from error
+            outputs = [name, *(aux.name for aux in self.aux_heads_ if aux.target == name)]
+            if self.ensemble_size > 1:
+                outputs += [member_name(i, o) for o in list(outputs) for i in range(self.ensemble_size)]
+            by_output.update({output: weights * row_weights for output in outputs})
+        if len(by_output) == 1:  # a single-output network takes one array
+            return next(iter(by_output.values()))
+        return by_output
