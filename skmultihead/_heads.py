@@ -158,7 +158,7 @@ class Head(BaseEstimator):
             y = y[:, 0]
         if y.ndim not in (1, 2):
             raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
-        kind = _infer_kind(y, name) if self.kind is None else self.kind
+        kind = self.kind or _infer_kind(y, name, self.classes)
         if kind not in HEAD_KINDS:
             raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {quoted(HEAD_KINDS)}.")
         if self.separate and kind != "multilabel":
@@ -486,7 +486,10 @@ class Head(BaseEstimator):
         return accuracy_score(np.asarray(y).reshape(prediction.shape), prediction, sample_weight=sample_weight)
 
 
-def _infer_kind(y, name):
+def _infer_kind(y, name, classes=None):
+    """The kind of a target; the ``classes`` given, when 1-D, decide binary or multiclass."""
+    if classes is not None and y.ndim == 1:
+        return "binary" if len(np.unique(np.asarray(classes))) <= 2 else "multiclass"
     if y.ndim == 2:
         if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
             return "multilabel"

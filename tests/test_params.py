@@ -32,7 +32,9 @@ BAD = {
         # routed
         ("optimizer__learning_rat", 0.1), ("compile__run_eagerly", True), ("predict__batch_size", 3),
         ("metrics__x", 1), ("loss__x", 1), ("fit__batchsize", 3), ("fit__validation_split", 2.0),
-        ("model__filters", 3), ("hiden_layer_sizes", (4,)),
+        ("model__filters", 3), ("hiden_layer_sizes", (4,)), ("optimizer__learning_rate", -1.0),
+        ("optimizer__learning_rate", 0), ("optimizer__beta_1", 1.0), ("optimizer__clipnorm", -1.0),
+        ("fit__epochs", -1), ("fit__initial_epoch", -1),
     ],
     MultiLabelNN: [
         ("head_layout", "dense2"), ("threshold", 1.5), ("threshold", "high"), ("threshold", [0.5, "x"]),
@@ -120,6 +122,10 @@ def test_suggestions_and_routed_sub_parameters(fitted):
         (dict(validation_split=1.0), "validation_split"),
         (dict(class_weights={0: 1.0}), "class_weights"),
         (dict(validation_data=[1, 2]), "validation_data"),
+        (dict(epochs=-1), "epochs"),
+        (dict(epochs=2.5), "epochs"),
+        (dict(epochs=0), "epochs"),
+        (dict(initial_epoch=-1), "initial_epoch"),
     ],
 )
 def test_fit_arguments_are_checked_too(fitted, kwargs, name):
@@ -138,3 +144,25 @@ def test_an_int_is_one_hidden_layer_as_in_scikit_learn(fitted):
     est = MultiOutputNNClassifier(hidden_layer_sizes=8, epochs=1, random_state=0).fit(X, Y)
     dense = [layer for layer in est.model_.layers if layer.name.startswith("trunk")]
     assert [layer.units for layer in dense] == [8]
+
+
+def test_optimizer_arguments_are_checked_against_their_documented_range(fitted):
+    est, X, Y = fitted[MultiOutputNNClassifier]
+    message = "'optimizer__learning_rate' must be a float in (0, inf), a Keras learning-rate schedule or a callable; got -1.0"
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        MultiOutputNNClassifier(**QUICK, optimizer__learning_rate=-1.0).fit(X, Y)
+    with pytest.raises(InvalidParameterError, match=r"'optimizer__momentum' must be a float in \[0, 1\]; got 1.5"):
+        MultiOutputNNClassifier(**QUICK, optimizer="sgd", optimizer__momentum=1.5).fit(X, Y)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=10, decay_rate=0.9)
+    MultiOutputNNClassifier(**QUICK, optimizer__learning_rate=schedule).fit(X, Y)
+
+
+def test_partial_fit_classes_decide_a_heads_kind():
+    X, Y = make_social_media(120, random_state=0)
+    first = (Y["income"] == Y["income"].iloc[0]).to_numpy()  # a chunk holding one income class only
+    est = MultiOutputNNClassifier(hidden_layer_sizes=(8,), random_state=0)
+    est.partial_fit(X[first], Y[first], classes={"income": np.unique(Y["income"]), "gender": ["f", "m"]})
+    assert est.heads_["income"].kind_ == "multiclass" and len(est.heads_["income"].classes_) == Y["income"].nunique()
+    assert est.heads_["gender"].kind_ == "binary"
+    est.partial_fit(X, Y)
+    assert est.predict_head_proba(X)["income"].shape == (len(X), Y["income"].nunique())
