@@ -8,7 +8,8 @@ a calibrated ``sex`` head and a tuned ``sex`` threshold, all on held-out penguin
 out-of-fold predictions of every head (``skmultihead.model_selection.cross_val_predict``).
 Pictures are written to a folder. Data: the palmerpenguins package.
 
-Run: python examples/penguins_heads.py [output folder, default penguins_heads] [--epochs N]
+Run: python examples/penguins_heads.py [output folder, default examples/output/penguins_heads] [--epochs N]
+(examples/output/ is ignored by git)
 """
 
 import os
@@ -35,7 +36,7 @@ from skmultihead import HistoryDisplay, MultiOutputNNClassifier
 from skmultihead.model_selection import cross_val_predict
 
 parser = argparse.ArgumentParser()
-parser.add_argument("folder", nargs="?", default="penguins_heads")
+parser.add_argument("folder", nargs="?", default=pathlib.Path(__file__).parent / "output" / "penguins_heads")
 parser.add_argument("--epochs", type=int, default=100)
 args = parser.parse_args()
 folder = pathlib.Path(args.folder)

@@ -13,7 +13,8 @@ A second Python process, in which Keras, TensorFlow, JAX, PyTorch and scikeras c
 imported, loads each and predicts new penguins with numpy alone; its predictions are the
 trained process's. Data: the palmerpenguins package.
 
-Run: python examples/serve_penguins.py [folder, default penguins_served] [--epochs N]
+Run: python examples/serve_penguins.py [folder, default examples/output/penguins_served] [--epochs N]
+(examples/output/ is ignored by git)
 """
 
 import os
@@ -37,11 +38,11 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skmultihead import MultiOutputNNClassifier
 
 parser = argparse.ArgumentParser()
-parser.add_argument("folder", nargs="?", default="penguins_served")
+parser.add_argument("folder", nargs="?", default=pathlib.Path(__file__).parent / "output" / "penguins_served")
 parser.add_argument("--epochs", type=int, default=100)
 args = parser.parse_args()
 folder = pathlib.Path(args.folder)
-folder.mkdir(exist_ok=True)
+folder.mkdir(parents=True, exist_ok=True)
 
 penguins = load_penguins().dropna()
 X = penguins[["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "island"]]

@@ -20,7 +20,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse
+import atexit
 import pathlib
+import shutil
 import tempfile
 
 import numpy as np
@@ -38,7 +40,8 @@ parser.add_argument("--passes", type=int, default=5)
 args = parser.parse_args()
 TARGETS = ["age", "income", "gender"]
 
-folder = pathlib.Path(tempfile.mkdtemp())
+folder = pathlib.Path(tempfile.mkdtemp())  # removed when the script ends
+atexit.register(shutil.rmtree, folder, ignore_errors=True)
 path = folder / "users.parquet"
 X, Y = make_social_media(args.rows + 2000, random_state=0)
 X_test, Y_test = X[args.rows :], Y[args.rows :]

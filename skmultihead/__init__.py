@@ -5,6 +5,15 @@ below is imported when first used, and Keras with its backend at the first fit.
 """
 
 import importlib
+import os
+import sys
+
+# TensorFlow's C++ logging prints lines at start-up and at the first fit that read as failures on a
+# machine without a GPU ("E0000 ... failed call to cuInit", CPU-instruction notices). Keep them out
+# unless the user chose a level, and only before TensorFlow is imported (it reads the level then).
+# TensorFlow's own ERROR lines are hidden with them; TF_CPP_MIN_LOG_LEVEL=0 shows everything.
+if "tensorflow" not in sys.modules:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _EXPORTS = {
     "DenseBranch": "._branches",

@@ -1,20 +1,19 @@
 """FactoredLabelNN: joint classes learned as independent factors, merged in the network."""
 
-import itertools
-import warnings
-
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 
 from ._base import MultiHeadBase
 from ._contract import register
-from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
+from ._factors import (
+    check_factor_features, factor_labels, from_positions, join_factors, joint_classes, joint_codes, positions,
+    split_factors, warn_single_class,
+)
 from ._heads import Head
 from ._inputs import column_index, row_index
 from ._params import BOOL, COMMON, NONE, POSITIVE_INT, SIZES, InstanceOf, Satisfies, SequenceOf, as_sizes
-from ._targets import join_factors, split_factors
 
 JOINT = "joint"  # the output holding the joint distribution
 
@@ -164,7 +163,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
 
     # -- targets and heads -----------------------------------------------------------------
     def _split_targets(self, y, reset, classes=None):
-        y, labels = self._from_positions(y)
+        y, labels = from_positions(y, self.joint_classes)
         if reset:
             self._position_labels = labels
         columns, layout = split_factors(
@@ -179,65 +178,21 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
             raise ValueError(f"a factor may not be named {JOINT!r}: that name is the joint output's.")
         if reset:
             self.target_layout_ = layout
-        codes = []
-        for name, classes in zip(layout.names, layout.classes):
-            unknown = np.setdiff1d(columns[name], classes)
-            if unknown.size:
-                raise ValueError(
-                    f"factor {name!r} has labels {unknown[:5].tolist()} that were not in the training data; "
-                    f"its classes are {classes.tolist()}."
-                )
-            codes.append(np.searchsorted(classes, columns[name]))
-        return {**columns, JOINT: np.ravel_multi_index(codes, layout.shape)}
-
-    def _from_positions(self, y):
-        """``y`` and, for integer targets with ``joint_classes``, the sorted joint labels,
-        ``y`` being positions in them (else None)."""
-        if self.joint_classes is None:
-            return y, None
-        codes = np.asarray(y)
-        if codes.ndim != 1 or codes.dtype.kind not in "iu":
-            return y, None
-        labels = np.unique(np.asarray(self.joint_classes, dtype=object))
-        if codes.size and (codes.min() < 0 or codes.max() >= len(labels)):
-            raise ValueError(
-                f"y holds integers outside [0, {len(labels)}); with joint_classes, integer targets are positions "
-                f"in the {len(labels)} sorted joint classes."
-            )
-        return labels[codes], labels
+        return {**columns, JOINT: joint_codes(columns, layout)}
 
     def _fit_heads(self, columns, classes=None):
         layout = self.target_layout_
         self.factor_names_ = list(layout.names)
         self.factor_classes_ = dict(zip(layout.names, layout.classes))
-        single = {name: classes[0] for name, classes in self.factor_classes_.items() if len(classes) == 1}
-        if single:
-            warnings.warn(
-                f"factor(s) {single} have a single class in the training data; they are always predicted "
-                "as that class.",
-                UserWarning,
-                stacklevel=5,
-            )
+        warn_single_class(self.factor_classes_)
         heads = {name: Head("multiclass", classes=classes) for name, classes in self.factor_classes_.items()}
         heads[JOINT] = Head("multiclass", classes=np.arange(int(np.prod(layout.shape))))
-        self.joint_classes_ = self._joint_classes()
+        self.joint_classes_ = joint_classes(layout)
         self.classes_ = self.joint_classes_
         if self._position_labels is not None:  # the columns of predict_proba: the given joint classes
-            position = {label: i for i, label in enumerate(self.joint_classes_.tolist())}
-            self._listed = np.array([position[label] for label in self._position_labels.tolist()])
+            self._listed = np.array(positions(self.joint_classes_, self._position_labels.tolist()))
             self.classes_ = np.arange(len(self._listed))
         return {name: head.fit(columns[name], name) for name, head in heads.items()}
-
-    def _joint_classes(self):
-        layout = self.target_layout_
-        if layout.kind == "single":
-            return layout.classes[0]
-        if layout.kind == "one_hot":
-            return np.arange(int(np.prod(layout.shape)))
-        combos = list(itertools.product(*(c.tolist() for c in layout.classes)))
-        joint = np.empty(len(combos), dtype=object)
-        joint[:] = [layout.separator.join(map(str, c)) for c in combos] if layout.kind == "joined" else combos
-        return joint
 
     def _loss_weights(self, head_names):
         return {JOINT: 0.0, **super()._loss_weights(head_names)}
@@ -252,20 +207,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
 
     def _factor_columns(self):
         """``factor_features`` as column indices of X, checked."""
-        features = dict(self.factor_features or {})
-        for factor in features:
-            if factor not in self.factor_names_:
-                raise ValueError(
-                    f"factor_features names factor {factor!r}, which is not a factor; the factors are "
-                    f"{quoted(self.factor_names_)}.{suggest(factor, self.factor_names_)}"
-                )
-        if not self.shared_trunk:
-            missing = [f for f in self.factor_names_ if not features.get(f)]
-            if missing:
-                raise ValueError(
-                    f"with shared_trunk=False every factor reads only its factor_features; "
-                    f"{quoted(missing)} has none."
-                )
+        features = check_factor_features(self.factor_features, self.factor_names_, self.shared_trunk)
         names = list(getattr(self, "feature_names_in_", []))
         return {
             factor: [column_index(c, self.n_features_in_, names, f"factor_features[{factor!r}]") for c in columns]
@@ -369,8 +311,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
 
     def _join_heads(self, heads, index=None):
         """``{..., "joint": joint labels}`` in the container kind ``y`` had at fit (as `predict`)."""
-        position = {label: i for i, label in enumerate(self.joint_classes_.tolist())}
-        columns = self._factor_labels([position[label] for label in heads[JOINT]])
+        columns = factor_labels(positions(self.joint_classes_, heads[JOINT]), self.target_layout_)
         return join_factors(columns, self.target_layout_, index=index)
 
     def _head_classes(self):
@@ -383,12 +324,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
     def _predict_columns(self, X):
         """Each factor's part of the most probable joint class."""
         codes = self.predict_proba(X).argmax(axis=1)
-        return self._factor_labels(codes if self._position_labels is None else self._listed[codes])
-
-    def _factor_labels(self, joint_codes):
-        """``{factor: labels}`` of joint classes given by their positions in ``classes_``."""
-        codes = np.unravel_index(joint_codes, self.target_layout_.shape)
-        return {name: self.factor_classes_[name][code] for name, code in zip(self.factor_names_, codes)}
+        return factor_labels(codes if self._position_labels is None else self._listed[codes], self.target_layout_)
 
     def _predict_factor_columns(self, X, raw=None):
         """Each factor's most probable class (from the network's outputs ``raw`` when given)."""

@@ -3,29 +3,19 @@
 A `Head` is a specification (kind, own hidden units, loss, metrics). `fit` learns the
 encoding from the head's target: class labels for classification heads, mean and scale for
 regression heads (targets are standardized inside the network and transformed back at
-predict, so the losses of different heads are on comparable scales).
+predict, so the losses of different heads are on comparable scales). The kinds themselves
+(`HEAD_KINDS`, the kind a target implies, the checks against a kind) are in `_kinds`.
 """
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
+from ._kinds import (
+    CLASSIFICATION, HEAD_KINDS, check_kind, check_no_missing, infer_kind, regression_values, scaling_values,
+)
 from ._messages import quoted
 from ._plain import plain, unplain
-
-# kind -> output activation, loss and metric (Keras metric class, name in history_)
-HEAD_KINDS = {
-    "binary": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
-    "multiclass": {
-        "activation": "softmax",
-        "loss": "sparse_categorical_crossentropy",
-        "metric": ("SparseCategoricalAccuracy", "accuracy"),
-    },
-    "multilabel": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
-    "regression": {"activation": "linear", "loss": "mean_squared_error", "metric": ("MeanAbsoluteError", "mae")},
-}
-CLASSIFICATION = ("binary", "multiclass", "multilabel")
 
 
 class Head(BaseEstimator):
@@ -153,20 +143,13 @@ class Head(BaseEstimator):
         """
         self.name_ = name
         y = np.asarray(y)
-        _check_no_missing(y, name)
+        check_no_missing(y, name)
         if y.ndim == 2 and y.shape[1] == 1 and self.kind != "multilabel":
             y = y[:, 0]
         if y.ndim not in (1, 2):
             raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
-        kind = self.kind or _infer_kind(y, name, self.classes)
-        if kind not in HEAD_KINDS:
-            raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {quoted(HEAD_KINDS)}.")
-        if self.separate and kind != "multilabel":
-            raise ValueError(f"head {name!r}: `separate` applies to multilabel heads only; its kind is {kind!r}.")
-        if self.classes is not None and kind == "regression":
-            raise ValueError(f"head {name!r} is a regression head; `classes` applies to classification heads.")
-        if self.scaling is not None and kind != "regression":
-            raise ValueError(f"head {name!r} is {kind}; `scaling` applies to regression heads.")
+        kind = self.kind or infer_kind(y, name, self.classes)
+        check_kind(kind, name, self.separate, self.classes, self.scaling)
         self.kind_ = kind
         self.ndim_ = y.ndim
         self.dtype_ = y.dtype
@@ -202,20 +185,7 @@ class Head(BaseEstimator):
         self.n_outputs_ = y.shape[1]
 
     def _fit_regression(self, y):
-        if y.dtype.kind not in "biuf":
-            raise ValueError(
-                f"head {self.name_!r} is a regression head but its target is not numeric "
-                f"(dtype {y.dtype}); declare a classification kind or encode the values as numbers."
-            )
-        y = y.astype(float)
-        if not np.isfinite(y).all():
-            raise ValueError(f"the target of regression head {self.name_!r} holds inf; use finite values.")
-        largest, limit = np.abs(y).max(initial=0.0), float(np.finfo("float32").max)
-        if largest > limit:
-            raise ValueError(
-                f"the target of regression head {self.name_!r} holds values up to {largest:.3g}, beyond the "
-                f"network's float32 range ({limit:.3g}); rescale it (e.g. divide by a power of ten or take its log)."
-            )
+        y = regression_values(y, self.name_)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         if self.scaling is None:
             self.mean_ = y.mean(axis=0)
@@ -223,16 +193,7 @@ class Head(BaseEstimator):
             self.scale_ = np.where(scale > 0, scale, 1.0)
             return
         shape = () if y.ndim == 1 else (self.n_outputs_,)
-        try:
-            mean, scale = (np.broadcast_to(np.asarray(v, dtype=float), shape).copy() for v in self.scaling)
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"scaling of head {self.name_!r} must be (mean, scale): numbers, or one per column of its "
-                f"{self.n_outputs_}-column target; got {self.scaling!r}."
-            ) from error
-        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
-            raise ValueError(f"scaling of head {self.name_!r} needs finite means and scales > 0; got {self.scaling!r}.")
-        self.mean_, self.scale_ = mean, scale
+        self.mean_, self.scale_ = scaling_values(self.scaling, shape, self.name_, self.n_outputs_)
 
     def _classes(self, y):
         """The given classes (checked against the target), else the target's own."""
@@ -371,7 +332,7 @@ class Head(BaseEstimator):
         ([0, 2], 'int32')
         """
         y = np.asarray(y)
-        _check_no_missing(y, self.name_)
+        check_no_missing(y, self.name_)
         if y.ndim == 2 and y.shape[1] == 1 and self.ndim_ == 1:
             y = y[:, 0]
         if self.kind_ == "regression":
@@ -484,39 +445,3 @@ class Head(BaseEstimator):
         if self.kind_ == "regression":
             return r2_score(np.asarray(y, dtype=float).reshape(prediction.shape), prediction, sample_weight=sample_weight)
         return accuracy_score(np.asarray(y).reshape(prediction.shape), prediction, sample_weight=sample_weight)
-
-
-def _infer_kind(y, name, classes=None):
-    """The kind of a target; the ``classes`` given, when 1-D, decide binary or multiclass."""
-    if classes is not None and y.ndim == 1:
-        return "binary" if len(np.unique(np.asarray(classes))) <= 2 else "multiclass"
-    if y.ndim == 2:
-        if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
-            return "multilabel"
-        if y.dtype.kind == "f":
-            return "regression"
-        raise ValueError(
-            f"head {name!r} has a 2-D target that is neither a 0/1 indicator (multilabel) nor float "
-            "columns (regression); declare its kind in `heads` (e.g. 'multiclass' for one-hot rows)."
-        )
-    if y.dtype.kind == "f":
-        integral_pair = np.isin(y, (0.0, 1.0)).all()
-        return "binary" if integral_pair else "regression"
-    if y.dtype.kind == "O":
-        types = sorted({type(v).__name__ for v in y})
-        if len(types) > 1:
-            raise ValueError(
-                f"head {name!r} mixes label types {types}; a head's labels must be all strings, "
-                "all numbers or all booleans."
-            )
-    return "binary" if len(np.unique(y)) <= 2 else "multiclass"
-
-
-def _check_no_missing(y, name):
-    missing = pd.isna(y) if y.dtype.kind == "O" else (np.isnan(y) if y.dtype.kind == "f" else None)
-    if missing is not None and missing.any():
-        rows = np.flatnonzero(missing.reshape(len(y), -1).any(axis=1))
-        raise ValueError(
-            f"the target of head {name!r} has {rows.size} missing value(s) (rows {rows[:5].tolist()}...); "
-            "drop those rows or fill the values before fitting."
-        )

@@ -7,8 +7,9 @@ import random
 import keras
 import numpy as np
 
-from ._heads import HEAD_KINDS
+from ._kinds import HEAD_KINDS
 
+from ._losses import MaskedLoss, MaskedMetric
 from ._spec import layer_rates, member_name
 
 
@@ -327,9 +328,12 @@ def compile_model(
     head_losses=None,
     run_eagerly=False,
     steps_per_execution=1,
+    masked=False,
 ):
     """Compile with each head's loss, weight and metrics; an auxiliary output takes its
-    target head's loss and metrics and its own weight.
+    target head's loss and metrics and its own weight. With ``masked``, every output's
+    targets carry a mask of the rows (multilabel: the entries) that have a label, and its
+    loss and metrics count those only (`_losses.MaskedLoss`).
 
     In an ensemble, "members" trains each member on its own loss (its weight divided among
     the members; the mean output's loss is recorded, weight 0); "mean" trains on the loss of
@@ -348,42 +352,24 @@ def compile_model(
                 losses[member_name(i, name)] = losses[name]
                 weights[member_name(i, name)] = weights[name] / ensemble_size if on_members else 0.0
             weights[name] = 0.0 if on_members else weights[name]
+    metrics = {name: _metrics(head) for name, head in outputs.items()}
+    if masked:
+        per_entry = {name: head.kind_ == "multilabel" for name, head in outputs.items()}
+        per_entry.update({member_name(i, name): per_entry[name] for name in outputs for i in range(ensemble_size)})
+        losses = {name: MaskedLoss(loss, per_entry[name]) for name, loss in losses.items()}
+        metrics = {
+            name: [MaskedMetric(_metric_object(m, outputs[name]), per_entry[name]) for m in metrics[name]]
+            for name in outputs
+        }
     model.compile(
         optimizer=optimizer,
         loss=losses,
         loss_weights=weights,
-        metrics={name: _metrics(head) for name, head in outputs.items()},
+        metrics=metrics,
         run_eagerly=run_eagerly,
         steps_per_execution=steps_per_execution,
     )
     return model
-
-
-@keras.saving.register_keras_serializable(package="skmultihead")
-class WeightedBinaryCrossentropy(keras.losses.Loss):
-    """Binary cross-entropy of each label, weighted by its target, averaged over labels.
-
-    A label's positive examples weigh ``positive_weights[j]``, its negatives
-    ``negative_weights[j]`` (Keras's ``class_weight`` does not apply to multi-output
-    models). With all weights 1 this is Keras's ``binary_crossentropy``.
-    """
-
-    def __init__(self, positive_weights, negative_weights, name="weighted_binary_crossentropy", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.positive_weights = [float(w) for w in positive_weights]
-        self.negative_weights = [float(w) for w in negative_weights]
-
-    def call(self, y_true, y_pred):
-        y_true = keras.ops.cast(y_true, y_pred.dtype)
-        positive = keras.ops.convert_to_tensor(self.positive_weights, y_pred.dtype)
-        negative = keras.ops.convert_to_tensor(self.negative_weights, y_pred.dtype)
-        weights = y_true * positive + (1.0 - y_true) * negative
-        return keras.ops.mean(weights * keras.ops.binary_crossentropy(y_true, y_pred), axis=-1)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(positive_weights=self.positive_weights, negative_weights=self.negative_weights)
-        return config
 
 
 def _metrics(head):
@@ -391,3 +377,21 @@ def _metrics(head):
         return list(head.metrics)
     class_name, name = HEAD_KINDS[head.kind_]["metric"]
     return [getattr(keras.metrics, class_name)(name=name)]
+
+
+def _metric_object(metric, head):
+    """A metric given by name as a Keras metric object, "accuracy" resolved for the head's
+    kind as Keras's compile resolves it."""
+    if isinstance(metric, keras.metrics.Metric):
+        return metric
+    if metric in ("accuracy", "acc"):
+        sparse = head.kind_ == "multiclass" and not head.one_hot_
+        kind = "sparse" if sparse else "binary" if head.kind_ in ("binary", "multilabel") else ""
+        return {"sparse": keras.metrics.SparseCategoricalAccuracy, "binary": keras.metrics.BinaryAccuracy}.get(
+            kind, keras.metrics.CategoricalAccuracy
+        )(name=metric)
+    found = keras.metrics.get(metric)
+    if isinstance(found, keras.metrics.Metric):
+        return found
+    return keras.metrics.MeanMetricWrapper(found, name=metric if isinstance(metric, str) else found.__name__)
+

@@ -1,30 +1,28 @@
-"""MultiLabelNN: one sigmoid per label on a shared trunk, with per-label thresholds."""
+"""MultiLabelNN: one sigmoid per label on a shared trunk, with per-label thresholds.
 
-import numbers
+The estimator's API; its hooks (targets, heads, training) are `_labels.LabelHeads`.
+"""
+
 import re
-import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.metrics import accuracy_score
 
 from ._base import MultiHeadBase
 from ._contract import register
-from ._messages import quoted, suggest
+from ._messages import suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
-from ._heads import Head
+from ._indicator import join_indicator
 from ._inputs import row_index
-from ._params import COMMON, NONE, SIZES, InstanceOf, Interval, Options, SequenceOf, as_sizes
-from ._targets import join_indicator, split_indicator
-from ._thresholds import best_f1_thresholds, check_thresholds, holdout_rows
+from ._labels import HEAD, LabelHeads, by_label
+from ._params import COMMON, NONE, SIZES, InstanceOf, Interval, Options, SequenceOf
 
-HEAD = "labels"  # the one head; its Keras output is the (n_samples, n_labels) probabilities
 HEAD_LAYOUTS = ("dense", "separate", "per_label_hidden")
 
 
 @register
-class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
+class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase):
     __doc__ = f"""Multilabel neural network: one binary (sigmoid) output per label on a shared trunk.
 
     Each sample may carry any number of labels. The labels share the trunk's layers and
@@ -181,110 +179,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
         tags.target_tags.single_output = True
         return tags
 
-    # -- targets and heads -----------------------------------------------------------------
-    def _split_targets(self, y, reset, classes=None):
-        if not reset:
-            return {HEAD: split_indicator(y, self.target_layout_)[0]}
-        indicator, self.target_layout_ = split_indicator(y, classes=classes)
-        return {HEAD: indicator}
-
-    def _fit_heads(self, columns, classes=None):
-        indicator = columns[HEAD]
-        self.classes_ = self.target_layout_.classes
-        self.constant_labels_ = self._constant_labels(indicator)
-        self.label_weights_ = np.ones((2, len(self.classes_))) if self._single_label else self._label_weights(indicator)
-        head = Head(
-            "multilabel",
-            units=as_sizes(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
-            separate=self.head_layout != "dense",
-            classes=self.classes_,
-        )
-        return {HEAD: head.fit(indicator, HEAD)}
-
-    def _head_losses(self):
-        from ._model import WeightedBinaryCrossentropy
-
-        negative, positive = self.label_weights_
-        return {HEAD: WeightedBinaryCrossentropy(positive, negative)}
-
-    def _constant_labels(self, indicator):
-        counts = indicator.sum(axis=0)
-        constant = {
-            label: int(count > 0)
-            for label, count in zip(self.classes_.tolist(), counts)
-            if count in (0, len(indicator))
-        }
-        if constant:
-            warnings.warn(
-                f"label(s) {constant} are constant in the training data (label: its only value); "
-                "they are predicted as that constant and left out of the loss.",
-                UserWarning,
-                stacklevel=5,
-            )
-        return constant
-
-    def _label_weights(self, indicator):
-        """(2, n_labels) weights of each label's negatives (row 0) and positives (row 1)."""
-        n_rows, n_labels = indicator.shape
-        weights = np.ones((2, n_labels))
-        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
-            counts = np.stack([n_rows - indicator.sum(axis=0), indicator.sum(axis=0)])
-            weights = n_rows / (2.0 * np.maximum(counts, 1))
-        elif isinstance(self.class_weight, dict):
-            labels = self.classes_.tolist()
-            for label, weight in self.class_weight.items():
-                if label not in labels:
-                    raise ValueError(
-                        f"class_weight names label {label!r}, which is not a label; the labels are {labels[:10]}."
-                    )
-                weights[:, labels.index(label)] = _weight_pair(label, weight)
-        constant = np.isin(self.classes_, list(self.constant_labels_))
-        weights[:, constant] = 0.0
-        return weights
-
-    # -- training --------------------------------------------------------------------------
-    def _train(self, X, y, sample_weight, settings):
-        if self._single_label and self.class_weight is not None:
-            labels = self.classes_[y[HEAD].argmax(axis=1)]
-            by_class = compute_sample_weight(self.class_weight, labels).astype("float32")
-            sample_weight = by_class if sample_weight is None else sample_weight * by_class
-        thresholds = check_thresholds(self.threshold, self.classes_)
-        if self._single_label:
-            thresholds = np.full(len(self.classes_), np.nan)  # predict takes the most probable class
-        if not isinstance(thresholds, str):
-            super()._train(X, y, sample_weight, settings)
-            self.thresholds_ = thresholds
-            return
-        indicator = y[HEAD]
-        positives = indicator.sum(axis=0)
-        rare = [label for label, n in zip(self.classes_.tolist(), positives) if n == 1]
-        if rare:
-            warnings.warn(
-                f'threshold="auto" tunes each label\'s threshold on held-out rows, but label(s) {quoted(rare[:10])} '
-                "have a single positive row: their threshold is tuned on that one row or, when it is trained on, "
-                "left at 0.5. Give more positive rows or a fixed threshold.",
-                UserWarning,
-                stacklevel=5,
-            )
-        train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
-        weights = None if sample_weight is None else sample_weight[train]
-        super()._train(X[train], {HEAD: indicator[train]}, weights, settings)
-        proba = self._probabilities(self._forward(X[held]))
-        self.thresholds_ = best_f1_thresholds(indicator[held], proba)
-
-    # -- predictions -----------------------------------------------------------------------
-    @property
-    def _single_label(self):
-        return self.target_layout_.kind == "single"
-
-    def _probabilities(self, raw):
-        proba = raw[HEAD].astype(float)
-        for label, value in self.constant_labels_.items():
-            proba[:, self.classes_.tolist().index(label)] = value
-        if self._single_label:
-            proba /= np.maximum(proba.sum(axis=1, keepdims=True), np.finfo(float).tiny)
-        return proba
-
+    # -- predictions (the hooks are `LabelHeads`') -----------------------------------------
     def predict_proba(self, X):
         """Probability of each label, shape (n_samples, n_labels), columns in ``classes_``
         order. Rows need not sum to 1 (each label is its own binary decision), except for
@@ -334,7 +229,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
         >>> {label: proba.shape for label, proba in est.predict_head_proba(X).items()}
         {'tag_00': (200, 2), 'tag_01': (200, 2), 'tag_02': (200, 2), 'tag_03': (200, 2)}
         """
-        return _by_label(self.classes_, self.predict_proba(X))
+        return by_label(self.classes_, self.predict_proba(X))
 
     def predict_heads(self, X):
         """Each label's 0/1 prediction by label: ``{label: array of shape (n_samples,)}``.
@@ -395,18 +290,6 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
             for label in truth
         }
 
-    def _join_heads(self, heads, index=None):
-        """``{label: 0/1 predictions}`` in the container kind ``y`` had at fit (as `predict`)."""
-        indicator = np.column_stack([heads[label] for label in self.classes_.tolist()]).astype(np.uint8)
-        return join_indicator(indicator, self.target_layout_, index=index)
-
-    def _head_classes(self):
-        return {label: np.array([0, 1]) for label in self.classes_.tolist()}
-
-    def _head_targets(self, y):
-        indicator = self._split_targets(y, reset=False)[HEAD]
-        return {label: indicator[:, j] for j, label in enumerate(self.classes_.tolist())}
-
     def predict_members(self, X):
         """Each ensemble member's probabilities, for uncertainty: ``{label: array of shape
         (ensemble_size, n_samples, 2)}`` (as `predict_head_proba`). Their mean over the first
@@ -433,11 +316,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
         (2, 200, 2)
         """
         members = np.stack([self._probabilities({HEAD: member}) for member in self._member_outputs(X)[HEAD]])
-        return _by_label(self.classes_, members)
-
-    def _score_output(self, head_name, truth, raw, sample_weight):
-        predicted = self._indicator(self._probabilities({HEAD: raw}))
-        return f1_score(truth, predicted, average="micro", sample_weight=sample_weight, zero_division=1.0)
+        return by_label(self.classes_, members)
 
     def label_model(self, label):
         """One label's classifier as a Keras model: the network's inputs to that label's
@@ -501,17 +380,6 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
         """
         return join_indicator(self._predict_indicator(X), self.target_layout_, index=row_index(X))
 
-    def _indicator(self, proba):
-        if self._single_label:
-            return np.eye(len(self.classes_), dtype=np.uint8)[proba.argmax(axis=1)]
-        return (proba >= self.thresholds_).astype(np.uint8)
-
-    def _predict_columns(self, X):
-        return {HEAD: self._predict_indicator(X)}
-
-    def _predict_indicator(self, X):
-        return self._indicator(self.predict_proba(X))
-
     def score(self, X, y, sample_weight=None):
         """Micro-averaged F1 over all labels (see Notes).
 
@@ -541,21 +409,3 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, MultiHeadBase):
         truth = self._split_targets(y, reset=False)[HEAD]
         return float(self._score_output(HEAD, truth, self._predict_raw(X)[HEAD], sample_weight))
 
-
-def _by_label(classes, proba):
-    """``{label: [..., (1 - p, p)]}`` from probabilities whose last axis is the labels."""
-    return {label: np.stack([1.0 - proba[..., j], proba[..., j]], axis=-1) for j, label in enumerate(classes.tolist())}
-
-
-def _weight_pair(label, weight):
-    """(weight of negatives, weight of positives) from a class_weight entry."""
-    if isinstance(weight, dict):
-        unknown = set(weight) - {0, 1}
-        if unknown:
-            raise ValueError(f"class_weight[{label!r}] has keys {sorted(unknown, key=str)}; use 0 and 1.")
-        pair = (weight.get(0, 1.0), weight.get(1, 1.0))
-    else:
-        pair = (1.0, weight)
-    if not all(isinstance(w, numbers.Real) and not isinstance(w, bool) and w >= 0 for w in pair):
-        raise ValueError(f"class_weight[{label!r}] must hold numbers >= 0; got {weight!r}.")
-    return pair

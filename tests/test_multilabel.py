@@ -232,7 +232,7 @@ def test_class_weight_balanced_raises_recall_of_a_rare_label(data):
 def test_weighted_loss_equals_keras_binary_crossentropy_with_unit_weights():
     import keras
 
-    from skmultihead._model import WeightedBinaryCrossentropy
+    from skmultihead._losses import WeightedBinaryCrossentropy
 
     rng = np.random.RandomState(0)
     y_true = (rng.rand(8, 3) < 0.5).astype("float32")

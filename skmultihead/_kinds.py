@@ -1,0 +1,109 @@
+"""Head kinds: each kind's output activation, loss and metric (`HEAD_KINDS`), the kind a
+target implies, and the checks of a head's target and options against its kind."""
+
+import numpy as np
+import pandas as pd
+
+from ._messages import quoted
+
+# kind -> output activation, loss and metric (Keras metric class, name in history_)
+HEAD_KINDS = {
+    "binary": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
+    "multiclass": {
+        "activation": "softmax",
+        "loss": "sparse_categorical_crossentropy",
+        "metric": ("SparseCategoricalAccuracy", "accuracy"),
+    },
+    "multilabel": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
+    "regression": {"activation": "linear", "loss": "mean_squared_error", "metric": ("MeanAbsoluteError", "mae")},
+}
+CLASSIFICATION = ("binary", "multiclass", "multilabel")
+
+
+def infer_kind(y, name, classes=None):
+    """The kind of a target; the ``classes`` given, when 1-D, decide binary or multiclass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> infer_kind(np.array([1.5, 2.0]), "age"), infer_kind(np.array(["a", "b", "c"]), "color")
+    ('regression', 'multiclass')
+    """
+    if classes is not None and y.ndim == 1:
+        return "binary" if len(np.unique(np.asarray(classes))) <= 2 else "multiclass"
+    if y.ndim == 2:
+        if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+            return "multilabel"
+        if y.dtype.kind == "f":
+            return "regression"
+        raise ValueError(
+            f"head {name!r} has a 2-D target that is neither a 0/1 indicator (multilabel) nor float "
+            "columns (regression); declare its kind in `heads` (e.g. 'multiclass' for one-hot rows)."
+        )
+    if y.dtype.kind == "f":
+        integral_pair = np.isin(y, (0.0, 1.0)).all()
+        return "binary" if integral_pair else "regression"
+    if y.dtype.kind == "O":
+        types = sorted({type(v).__name__ for v in y})
+        if len(types) > 1:
+            raise ValueError(
+                f"head {name!r} mixes label types {types}; a head's labels must be all strings, "
+                "all numbers or all booleans."
+            )
+    return "binary" if len(np.unique(y)) <= 2 else "multiclass"
+
+
+def check_no_missing(y, name):
+    """Raise ValueError if ``y``, the target of head ``name``, has missing values."""
+    missing = pd.isna(y) if y.dtype.kind == "O" else (np.isnan(y) if y.dtype.kind == "f" else None)
+    if missing is not None and missing.any():
+        rows = np.flatnonzero(missing.reshape(len(y), -1).any(axis=1))
+        raise ValueError(
+            f"the target of head {name!r} has {rows.size} missing value(s) (rows {rows[:5].tolist()}...); "
+            "drop those rows or fill the values before fitting."
+        )
+
+
+def check_kind(kind, name, separate, classes, scaling):
+    """Raise ValueError for an unknown ``kind`` or a head option that does not apply to it."""
+    if kind not in HEAD_KINDS:
+        raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {quoted(HEAD_KINDS)}.")
+    if separate and kind != "multilabel":
+        raise ValueError(f"head {name!r}: `separate` applies to multilabel heads only; its kind is {kind!r}.")
+    if classes is not None and kind == "regression":
+        raise ValueError(f"head {name!r} is a regression head; `classes` applies to classification heads.")
+    if scaling is not None and kind != "regression":
+        raise ValueError(f"head {name!r} is {kind}; `scaling` applies to regression heads.")
+
+
+def regression_values(y, name):
+    """The target of regression head ``name`` as floats: numeric, finite, within float32's range."""
+    if y.dtype.kind not in "biuf":
+        raise ValueError(
+            f"head {name!r} is a regression head but its target is not numeric "
+            f"(dtype {y.dtype}); declare a classification kind or encode the values as numbers."
+        )
+    y = y.astype(float)
+    if not np.isfinite(y).all():
+        raise ValueError(f"the target of regression head {name!r} holds inf; use finite values.")
+    largest, limit = np.abs(y).max(initial=0.0), float(np.finfo("float32").max)
+    if largest > limit:
+        raise ValueError(
+            f"the target of regression head {name!r} holds values up to {largest:.3g}, beyond the "
+            f"network's float32 range ({limit:.3g}); rescale it (e.g. divide by a power of ten or take its log)."
+        )
+    return y
+
+
+def scaling_values(scaling, shape, name, n_outputs):
+    """The ``scaling`` option, (mean, scale), as arrays of ``shape``, checked."""
+    try:
+        mean, scale = (np.broadcast_to(np.asarray(v, dtype=float), shape).copy() for v in scaling)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"scaling of head {name!r} must be (mean, scale): numbers, or one per column of its "
+            f"{n_outputs}-column target; got {scaling!r}."
+        ) from error
+    if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+        raise ValueError(f"scaling of head {name!r} needs finite means and scales > 0; got {scaling!r}.")
+    return mean, scale
