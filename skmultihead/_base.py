@@ -17,17 +17,17 @@ import functools
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight
 
 from ._branches import resolve_branches
 from ._contract import HeadsContract
 from ._forward import forward_plan
 from ._inputs import check_features, resolve_inputs
 from ._lifecycle import NetworkHolder, NetworkMixin
+from ._missing import drop_unlabeled, encode_labeled, target_masks
 from ._params import COMMON, as_sizes, build_optimizer
 from ._predicting import PredictMixin
 from ._routing import RoutedParamsMixin
-from ._settings import TrainingArraysMixin, resolve_settings
+from ._settings import TrainingArraysMixin, check_sample_weight, resolve_settings
 from ._spec import resolve_aux_heads
 
 AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
@@ -180,27 +180,29 @@ class MultiHeadBase(
         self._fit_callbacks = self._callbacks()
         cold = not (settings.warm_start and self.initialized_)
         X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold, classes=settings.classes)
+        masks = target_masks(columns, self.missing_targets, self._per_entry_heads())
+        X, columns, masks, sample_weight = drop_unlabeled(X, columns, masks, sample_weight)
         if cold:
             self._holder.parked = self._holder.parked_key = None
-            self._fit_spec(columns, settings.classes)
+            labeled = {name: c if name in self._per_entry_heads() else c[masks[name]] for name, c in columns.items()}
+            self._fit_spec(labeled, settings.classes)
             self._holder.lease = self._new_lease()
             self._forward_plan = forward_plan(self._network)
         if settings.epochs:
-            targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
-            self._train(X, targets, sample_weight, settings)
+            targets = {name: encode_labeled(head, columns[name], masks[name]) for name, head in self.heads_.items()}
+            self._train(X, targets, masks, sample_weight, settings)
         else:  # initialize: the network untrained
             self._numpy_forward = self._current_forward()
 
     def _check_data(self, X, y, sample_weight, reset, classes=None):
-        """X as a float array, ``{head: target column}`` and the sample weights, checked."""
+        """X as a float array, ``{head: target column}`` and the sample weights (one array,
+        or one per head), checked."""
         X = check_features(self, X, reset=reset)
         columns = self._split_targets(y, reset=reset, classes=classes)
         n_rows = len(next(iter(columns.values())))
         if n_rows != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {n_rows}; they must have one row per sample.")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype="float32")
-        return X, columns, sample_weight
+        return X, columns, check_sample_weight(sample_weight, X, self._weighted_heads(columns))
 
     def _fit_spec(self, columns, classes):
         """The network spec of a new fit: seed, inputs and branches, heads, auxiliary heads."""
@@ -289,6 +291,7 @@ class MultiHeadBase(
             head_losses=self._head_losses(),
             run_eagerly=self.run_eagerly,
             steps_per_execution=self._steps_per_execution(),
+            masked=self.missing_targets == "mask",
         )
         return build_args, compile_args
 
@@ -309,11 +312,11 @@ class MultiHeadBase(
         """A new optimizer for each fit; an instance given is rebuilt from its config."""
         return build_optimizer(self.optimizer, self._routed("optimizer", strict=True))
 
-    def _train(self, X, targets, sample_weight, settings):
+    def _train(self, X, targets, masks, sample_weight, settings):
         """Train the network (see `_training`); extend ``history_``; refresh the numpy forward."""
         from ._training import needs_keras_fit, train
 
-        x, y, weights, validation = self._training_arrays(X, targets, sample_weight, settings)
+        x, y, weights, validation = self._training_arrays(X, targets, masks, sample_weight, settings)
         callbacks = [*self._fit_callbacks, *settings.callbacks]
         start = settings.initial_epoch
         history = train(

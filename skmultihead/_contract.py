@@ -85,6 +85,14 @@ class HeadsContract(abc.ABC):
         """``{head: Keras loss}`` replacing heads' own losses (built at each fit)."""
         return {}
 
+    def _per_entry_heads(self):
+        """Heads whose targets may miss single entries of a row (see `_missing`)."""
+        return ()
+
+    def _weighted_heads(self, columns):
+        """``{key of a per-head sample weight: the head it weighs}`` (see `fit`)."""
+        return {name: name for name in columns}
+
     @property
     def _shared_trunk(self):
         """Whether the heads read a shared trunk (auxiliary heads may read it)."""

@@ -47,7 +47,11 @@ inputs : dict, default=None
         (the mean output) and ``member<i>_<head>_loss``; metrics are the mean output's."""
 
 TRAINING_PARAMETERS = """\
-optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
+missing_targets : {"error", "mask"}, default="error"
+        A target value that is NaN, None or ``pd.NA``: an error naming the head ("error"),
+        or ("mask") that head's label unknown for that row, which then trains and scores
+        only the heads it has labels for (see the user guide, "Missing targets").
+    optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         Its arguments are routed: ``optimizer__learning_rate=1e-3``.
     epochs : int, default=100
         Passes over the training data.

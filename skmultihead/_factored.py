@@ -146,6 +146,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         ensemble_size=1,
         ensemble_loss="members",
         loss_weights=None,
+        missing_targets="error",
         optimizer="adam",
         epochs=100,
         batch_size="auto",

@@ -15,6 +15,7 @@ from ._kinds import (
     CLASSIFICATION, HEAD_KINDS, check_kind, check_no_missing, infer_kind, regression_values, scaling_values,
 )
 from ._messages import quoted
+from ._missing import labeled_rows
 from ._plain import plain, unplain
 
 
@@ -419,7 +420,8 @@ class Head(BaseEstimator):
         return self.classes_[codes]
 
     def score(self, y, prediction, sample_weight=None):
-        """Accuracy (classification; subset accuracy for multilabel) or R² (regression).
+        """Accuracy (classification; subset accuracy for multilabel) or R² (regression), on
+        the rows that have a target (NaN, with a warning, when none has).
 
         Parameters
         ----------
@@ -442,6 +444,11 @@ class Head(BaseEstimator):
         >>> float(head.score(["a", "c"], head.decode([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])))
         1.0
         """
+        labeled = labeled_rows(prediction, np.asarray(y).reshape(np.shape(prediction)), sample_weight,
+                               what=f"head {self.name_!r}")
+        if labeled is None:
+            return float("nan")
+        prediction, y, sample_weight = labeled
         if self.kind_ == "regression":
-            return r2_score(np.asarray(y, dtype=float).reshape(prediction.shape), prediction, sample_weight=sample_weight)
-        return accuracy_score(np.asarray(y).reshape(prediction.shape), prediction, sample_weight=sample_weight)
+            return r2_score(np.asarray(y, dtype=float), prediction, sample_weight=sample_weight)
+        return accuracy_score(y, prediction, sample_weight=sample_weight)

@@ -157,6 +157,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         aux_heads=None,
         ensemble_size=1,
         ensemble_loss="members",
+        missing_targets="error",
         optimizer="adam",
         epochs=100,
         batch_size="auto",

@@ -10,6 +10,7 @@ from ._messages import quoted, suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._heads import Head
 from ._inputs import row_index
+from ._missing import mean_of_labeled
 from ._targets import join_targets, split_targets
 
 
@@ -95,6 +96,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         ensemble_size=1,
         ensemble_loss="members",
         loss_weights=None,
+        missing_targets="error",
         optimizer="adam",
         epochs=100,
         batch_size="auto",
@@ -349,7 +351,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         Returns
         -------
         score : float
-            The mean of the heads' scores.
+            The mean of the heads' scores (of those with labels in y: see score_heads).
 
         Examples
         --------
@@ -360,7 +362,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         >>> isinstance(est.score(X, Y), float)
         True
         """
-        return float(np.mean(list(self.score_heads(X, y, sample_weight).values())))
+        return mean_of_labeled(self.score_heads(X, y, sample_weight))
 
     def score_heads(self, X, y, sample_weight=None):
         """``{head: score}``: accuracy for classification heads, R² for regression heads.

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._inputs import REMAINDERS
 from ._messages import quoted, suggest
+from ._missing import MODES as MISSING_MODES
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -165,6 +166,7 @@ COMMON = {
     "ensemble_size": [POSITIVE_INT],
     "ensemble_loss": [Options("members", "mean")],
     "loss_weights": [NONE, DICT],
+    "missing_targets": [Options(*MISSING_MODES)],
     "optimizer": [
         KerasName(lambda keras, name: _optimizer_class(name), "the name of a Keras optimizer ('adam', 'sgd', ...)"),
         Satisfies(lambda v: is_keras(v, "optimizers.Optimizer", classes=True), "a Keras optimizer class"),

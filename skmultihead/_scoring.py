@@ -7,6 +7,7 @@ the ``"joint"`` of `FactoredLabelNN` (the keys of ``predict_heads``).
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from ._missing import labeled_rows
 from ._views import _final_step, head_view
 
 
@@ -15,6 +16,8 @@ class HeadScorer:
 
     Takes ``sample_weight`` as scikit-learn's scorers do: given directly, or through
     metadata routing once requested with ``set_score_request(sample_weight=True)``.
+    Rows whose target for the head is missing are left out; with none labeled, the score
+    is NaN (with a warning).
 
     Parameters
     ----------
@@ -51,6 +54,10 @@ class HeadScorer:
         y_head = _final_step(estimator)._head_targets(y).get(self.head)
         if y_head is None:
             raise ValueError(f"head_scorer for head {self.head!r}: y has no target for that head.")
+        labeled = labeled_rows(X, y_head, sample_weight, what=f"head {self.head!r}")
+        if labeled is None:
+            return float("nan")
+        X, y_head, sample_weight = labeled
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.scorer(view, X, y_head, **kwargs)
 

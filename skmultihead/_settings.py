@@ -9,11 +9,13 @@ path reads the one `FitSettings` value.
 import dataclasses
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from ._inputs import check_features
-from ._messages import quoted
+from ._messages import quoted, suggest
+from ._missing import target_masks
 from ._params import check_params, routed
 from ._spec import member_name
 
@@ -63,46 +65,93 @@ def resolve_settings(estimator, kwargs, epochs=None, initial_epoch=None, warm_st
     )
 
 
+def check_sample_weight(sample_weight, X, weighted):
+    """``sample_weight`` checked: None, one weight per row for every head, or per head
+    (``{key: weights}`` or a DataFrame with a column per key) as ``{head: weights}``;
+    ``weighted`` maps the accepted keys to the heads they weigh."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, pd.DataFrame):
+        sample_weight = {str(name): sample_weight[name].to_numpy() for name in sample_weight.columns}
+    if not isinstance(sample_weight, dict):
+        return _check_sample_weight(sample_weight, X, dtype="float32")
+    by_head = {}
+    for key, weights in sample_weight.items():
+        if key not in weighted:
+            raise ValueError(
+                f"sample_weight names {key!r}, which is not a head; per-head weights are given for "
+                f"{quoted(weighted)}.{suggest(str(key), list(weighted))}"
+            )
+        weights = np.asarray(weights, dtype="float32")
+        if weights.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight of head {key!r} has shape {weights.shape}; expected ({X.shape[0]},).")
+        if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.any()):
+            raise ValueError(f"sample_weight of head {key!r} must be finite, >= 0 and not all zero.")
+        by_head[weighted[key]] = weights
+    return by_head
+
+
 class TrainingArraysMixin:
     """Encoded targets, weights and validation data as the network's outputs read them."""
 
-    def _training_arrays(self, X, targets, sample_weight, settings):
+    def _training_arrays(self, X, targets, masks, sample_weight, settings):
         """``x, y, weights, validation`` for the training loop."""
         from ._training import split_validation
 
-        x, y = self._model_inputs(X), self._network_targets(targets)
-        weights = np.ones(X.shape[0], "float32") if sample_weight is None else sample_weight
+        x, y = self._model_inputs(X), self._network_targets(targets, masks)
+        weights = self._output_weights(sample_weight, X.shape[0])
         validation = None
         if settings.validation_data is not None:
             validation = self._validation_arrays(*settings.validation_data)
         elif settings.validation_split:
-            (x, y, weights, targets), validation = split_validation((x, y, weights, targets), settings.validation_split)
-            validation = validation[:3]
+            arrays, validation = split_validation((x, y, weights, targets, masks), settings.validation_split)
+            (x, y, weights, targets, masks), validation = arrays, validation[:3]
         if settings.class_weight is not None:  # as in Keras, on the training rows only
-            weights = self._class_weighted(settings.class_weight, targets, weights)
+            weights = self._class_weighted(settings.class_weight, targets, masks, weights)
         return x, y, weights, validation
 
-    def _network_targets(self, targets):
-        """Encoded targets by network output: heads, auxiliary heads and ensemble members."""
-        y = {**targets, **{aux.name: targets[aux.target] for aux in self.aux_heads_}}
-        if self.ensemble_size > 1:  # each member's outputs train on the same targets
-            y.update({member_name(i, name): y[name] for name in list(y) for i in range(self.ensemble_size)})
-        return y
+    def _outputs_of(self, name):
+        """The network outputs that train on head ``name``: itself, its auxiliary heads and,
+        in an ensemble, each member's."""
+        outputs = [name, *(aux.name for aux in self.aux_heads_ if aux.target == name)]
+        if self.ensemble_size > 1:
+            outputs += [member_name(i, o) for o in list(outputs) for i in range(self.ensemble_size)]
+        return outputs
+
+    def _network_targets(self, targets, masks):
+        """Encoded targets by network output; with masked targets, each with its mask."""
+        if self.missing_targets == "mask":
+            from ._losses import with_mask
+
+            per_entry = self._per_entry_heads()
+            targets = {name: with_mask(t, masks[name], name in per_entry) for name, t in targets.items()}
+        return {output: targets[name] for name in targets for output in self._outputs_of(name)}
+
+    def _output_weights(self, sample_weight, n_rows):
+        """One array of row weights for every output, or ``{output: row weights}`` for
+        weights per head (a head not named weighs 1)."""
+        if not isinstance(sample_weight, dict):
+            return np.ones(n_rows, "float32") if sample_weight is None else sample_weight
+        ones = np.ones(n_rows, "float32")
+        by_output = {output: sample_weight.get(name, ones) for name in self.heads_ for output in self._outputs_of(name)}
+        return next(iter(by_output.values())) if len(by_output) == 1 else by_output
 
     def _validation_arrays(self, X, y, sample_weight=None):
         """``validation_data=(X, y[, sample_weight])`` as the network reads it."""
+        from ._missing import encode_labeled
+
         X = check_features(self, X, reset=False)
         columns = self._split_targets(y, reset=False)
-        targets = {name: head.encode(columns[name]) for name, head in self.heads_.items()}
-        weights = np.ones(X.shape[0], "float32")
-        if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X, dtype="float32")
-        return self._model_inputs(X), self._network_targets(targets), weights
+        masks = target_masks(columns, self.missing_targets, self._per_entry_heads(), require_labels=False)
+        targets = {name: encode_labeled(head, columns[name], masks[name]) for name, head in self.heads_.items()}
+        weights = check_sample_weight(sample_weight, X, self._weighted_heads(columns))
+        return self._model_inputs(X), self._network_targets(targets, masks), self._output_weights(weights, len(X))
 
-    def _class_weighted(self, class_weight, targets, weights):
+    def _class_weighted(self, class_weight, targets, masks, weights):
         """``{network output: row weights}``: ``weights`` times each row's class weight in
         the heads ``class_weight`` names (``{head: {label: weight} or "balanced"}``, or for
-        the only classification head ``{label: weight}`` or ``"balanced"``)."""
+        the only classification head ``{label: weight}`` or ``"balanced"``), counted on
+        the rows that have the head's label."""
         classifiers = [n for n, h in self.heads_.items() if h.kind_ in ("binary", "multiclass")]
         if not (isinstance(class_weight, dict) and class_weight and set(class_weight) <= set(self.heads_)):
             if len(classifiers) != 1:
@@ -111,26 +160,25 @@ class TrainingArraysMixin:
                     f"{len(classifiers)} binary or multiclass heads ({quoted(classifiers)}); got {class_weight!r}."
                 )
             class_weight = {classifiers[0]: class_weight}
-        by_output = {name: weights for name in self._network_targets(targets)}
+        by_output = dict(weights) if isinstance(weights, dict) else {o: weights for name in self.heads_
+                                                                     for o in self._outputs_of(name)}
         for name, weights_of_head in class_weight.items():
             if name not in classifiers:
                 raise ValueError(
                     f"class_weight names head {name!r}, which is {self.heads_[name].kind_}; class weights apply "
                     f"to binary and multiclass heads: {quoted(classifiers)}."
                 )
-            head = self.heads_[name]
-            labels = head.classes_[targets[name].astype(int)]
+            head, labeled = self.heads_[name], masks[name]
+            labels = head.classes_[targets[name][labeled].astype(int)]
             try:
-                row_weights = compute_sample_weight(weights_of_head, labels).astype("float32")
+                row_weights = np.zeros(len(labeled), "float32")
+                row_weights[labeled] = compute_sample_weight(weights_of_head, labels)
             except (ValueError, TypeError, KeyError) as error:
                 raise ValueError(
                     f"class_weight for head {name!r} must be 'balanced' or {{label: weight}} with labels among "
                     f"{quoted(head.classes_)}; got {weights_of_head!r} ({error})."
                 ) from error
-            outputs = [name, *(aux.name for aux in self.aux_heads_ if aux.target == name)]
-            if self.ensemble_size > 1:
-                outputs += [member_name(i, o) for o in list(outputs) for i in range(self.ensemble_size)]
-            by_output.update({output: weights * row_weights for output in outputs})
+            by_output.update({output: by_output[output] * row_weights for output in self._outputs_of(name)})
         if len(by_output) == 1:  # a single-output network takes one array
             return next(iter(by_output.values()))
         return by_output

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.pipeline import Pipeline
 
 from ._messages import quoted, suggest
+from ._missing import labeled_rows
 
 
 def head_view(estimator, head):
@@ -28,6 +29,29 @@ def head_view(estimator, head):
 
 def _final_step(estimator):
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+class _LabeledScore:
+    """``score`` on the rows whose target has a label (NaN, with a warning, when none has)."""
+
+    def score(self, X, y, sample_weight=None):
+        """The score of scikit-learn's mixin (accuracy or R²) on the rows that have a target.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as at fit.
+        y : array-like of shape (n_samples,)
+            The head's true targets; missing ones (NaN, None) are left out.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        score : float
+        """
+        labeled = labeled_rows(X, y, sample_weight, what=f"head {self.head!r}")
+        return float("nan") if labeled is None else super().score(*labeled)
 
 
 class _HeadView(BaseEstimator):
@@ -76,7 +100,7 @@ class _HeadView(BaseEstimator):
         return estimator.predict_heads(X)[self.head]
 
 
-class HeadClassifier(ClassifierMixin, _HeadView):
+class HeadClassifier(_LabeledScore, ClassifierMixin, _HeadView):
     """A classification head of a fitted multi-head estimator, as a fitted classifier.
 
     Made by ``estimator.head_estimator(head)``; it shares the estimator's network and
@@ -130,7 +154,7 @@ class HeadClassifier(ClassifierMixin, _HeadView):
         return estimator.predict_head_proba(X)[self.head]
 
 
-class HeadRegressor(RegressorMixin, _HeadView):
+class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
     """A regression head of a fitted multi-head estimator, as a fitted regressor.
 
     Made by ``estimator.head_estimator(head)``; it shares the estimator's network and
