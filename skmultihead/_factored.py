@@ -1,8 +1,8 @@
 """FactoredLabelNN: joint classes learned as independent factors, merged in the network."""
 
 import numpy as np
+import pandas as pd
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
 
 from ._base import MultiHeadBase
 from ._contract import register
@@ -13,6 +13,7 @@ from ._factors import (
 )
 from ._heads import Head
 from ._inputs import column_index, row_index
+from ._missing import labeled_accuracy, labeled_rows
 from ._params import BOOL, COMMON, NONE, POSITIVE_INT, SIZES, InstanceOf, Satisfies, SequenceOf, as_sizes
 
 JOINT = "joint"  # the output holding the joint distribution
@@ -320,7 +321,11 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
 
     def _head_targets(self, y):
         columns = self._split_targets(y, reset=False)
-        return {**{name: columns[name] for name in self.factor_names_}, JOINT: self.joint_classes_[columns[JOINT]]}
+        codes, known = columns[JOINT], ~pd.isna(columns[JOINT])
+        joint = self.joint_classes_[np.where(known, codes, 0).astype(int)]
+        if not known.all():  # no joint class where a factor is missing
+            joint = np.where(known, joint.astype(object), None)
+        return {**{name: columns[name] for name in self.factor_names_}, JOINT: joint}
 
     def _predict_columns(self, X):
         """Each factor's part of the most probable joint class."""
@@ -416,7 +421,8 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         """
         truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
         right = np.all([truth[name] == predicted[name] for name in self.factor_names_], axis=0)
-        return float(np.average(right, weights=sample_weight))
+        labeled = labeled_rows(right, truth[JOINT], sample_weight, what="the joint class")
+        return float("nan") if labeled is None else float(np.average(labeled[0], weights=labeled[2]))
 
     def score_heads(self, X, y, sample_weight=None):
         """Accuracy by head: ``{factor: accuracy of its most probable class, "joint": score}``.
@@ -446,7 +452,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         """
         truth, predicted = self._split_targets(y, reset=False), self._predict_factor_columns(X)
         factors = {
-            name: float(accuracy_score(truth[name], predicted[name], sample_weight=sample_weight))
+            name: labeled_accuracy(truth[name], predicted[name], sample_weight, f"factor {name!r}")
             for name in self.factor_names_
         }
         return {**factors, JOINT: self.score(X, y, sample_weight)}

@@ -74,6 +74,8 @@ def split_factors(y, separator=None, factor_names=None, factor_shape=None, layou
         array = np.asarray(y if rows is None else [tuple(r) for r in rows], dtype=object if rows else None)
         if rows is None:
             array = column_to_1d(array)
+        if array.ndim == 1:
+            _check_whole(array)
         if array.ndim == 1 and separator is not None:
             columns, layout = _from_joined(array, separator)
         elif array.ndim == 1:
@@ -91,10 +93,11 @@ def split_factors(y, separator=None, factor_names=None, factor_shape=None, layou
         columns = dict(zip(factor_names, columns.values()))
         layout = _replace(layout, names=factor_names)
     check_same_length(columns)
-    for name, values in columns.items():
+    present = {name: values[~pd.isna(values)] for name, values in columns.items()}  # a missing factor: see _missing
+    for name, values in present.items():
         check_class_labels(values, f"factor {name!r}")
     if given is None:
-        found = layout.classes or tuple(np.unique(values) for values in columns.values())
+        found = layout.classes or tuple(np.unique(_plain_labels(values)) for values in present.values())
         if classes is not None and layout.kind in ("single", "joined"):
             every = split_factors(np.asarray(classes), separator, factor_names, factor_shape)[1]
             found = tuple(np.union1d(a, b) for a, b in zip(found, every.classes))
@@ -102,6 +105,22 @@ def split_factors(y, separator=None, factor_names=None, factor_shape=None, layou
     if tuple(columns) != given.names:
         raise ValueError(f"y has factors {list(columns)} but the model was fitted with {list(given.names)}.")
     return columns, given
+
+
+def _check_whole(labels):
+    """1-D joint labels: a missing label would be missing in every factor, so it is refused."""
+    missing = pd.isna(labels)
+    if missing.any():
+        raise ValueError(
+            f"y has {missing.sum()} missing joint label(s) (rows {np.flatnonzero(missing)[:5].tolist()}); a 1-D joint "
+            "label cannot be partly missing. Give the factors as a DataFrame (a column per factor, None where a "
+            "factor is unknown) with missing_targets='mask' to train the factors each row has, or drop those rows."
+        )
+
+
+def _plain_labels(values):
+    """Labels of an object column without gaps as the numpy dtype they share (str, int, ...)."""
+    return np.asarray(values.tolist()) if values.dtype.kind == "O" and len(values) else values
 
 
 def _replace(layout, **changes):
@@ -168,21 +187,32 @@ def join_factors(columns, layout, index=None):
 def joint_codes(columns, layout):
     """Each row's position in the joint classes, from ``{factor: labels}``.
 
+    A row missing a factor has no joint class (None).
+
     Raises
     ------
     ValueError
         If a factor has a label that is not one of its classes in ``layout``.
     """
+    complete = np.ones(len(next(iter(columns.values()))), dtype=bool)
+    for name in layout.names:
+        complete &= ~pd.isna(columns[name])
     codes = []
     for name, classes in zip(layout.names, layout.classes):
-        unknown = np.setdiff1d(columns[name], classes)
+        values = _plain_labels(columns[name][complete])
+        unknown = np.setdiff1d(values, classes)
         if unknown.size:
             raise ValueError(
                 f"factor {name!r} has labels {unknown[:5].tolist()} that were not in the training data; "
                 f"its classes are {classes.tolist()}."
             )
-        codes.append(np.searchsorted(classes, columns[name]))
-    return np.ravel_multi_index(codes, layout.shape)
+        codes.append(np.searchsorted(classes, values))
+    joint = np.ravel_multi_index(codes, layout.shape)
+    if complete.all():
+        return joint
+    with_gaps = np.full(len(complete), None, dtype=object)  # the joint class is missing where a factor is
+    with_gaps[complete] = joint
+    return with_gaps
 
 
 def joint_classes(layout):

@@ -94,17 +94,21 @@ def _check_two_labels(classes):
 
 
 def _checked_01(array, names):
+    """The 0/1 indicator as uint8; as float32 with NaN where a label is unknown (NaN, None)."""
     if array.dtype == bool:
         return array.astype(np.uint8)
+    if array.dtype.kind == "O":
+        array = pd.to_numeric(pd.Series(array.ravel()), errors="coerce").to_numpy(float).reshape(array.shape) \
+            if pd.isna(array).any() else array
     if array.dtype.kind not in "biuf":
         raise ValueError(f"a multilabel indicator target holds only 0 and 1; got values of dtype {array.dtype}.")
-    bad = ~np.isin(array, (0, 1))
+    bad = ~np.isin(array, (0, 1)) & ~pd.isna(array)
     if bad.any():
         column = int(np.flatnonzero(bad.any(axis=0))[0])
         values = np.unique(array[:, column][bad[:, column]])[:5]
         where = f"label {names[column]!r}" + ("" if len(names) == 1 else f" (column {column})")
         raise ValueError(f"a multilabel indicator target holds only 0 and 1; {where} has {values.tolist()}.")
-    return array.astype(np.uint8)
+    return array.astype(np.float32 if pd.isna(array).any() else np.uint8)
 
 
 def _from_dataframe(y):
@@ -114,10 +118,10 @@ def _from_dataframe(y):
     for name, column in y.items():
         if not (pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype)):
             raise ValueError(f"label column {name!r} has dtype {column.dtype}; label columns hold 0/1 or booleans.")
-        if column.isna().any():
-            raise ValueError(f"label column {name!r} has missing values; fill or drop them before fitting.")
-        _checked_01(column.to_numpy()[:, None], [name])
-    return y.to_numpy(dtype=np.uint8), IndicatorLayout("dataframe", names, tuple(y.dtypes))
+        _checked_01(column.to_numpy(dtype=float, na_value=np.nan)[:, None], [name])
+    values = y.to_numpy(dtype=np.float32, na_value=np.nan)
+    indicator = values if np.isnan(values).any() else values.astype(np.uint8)  # NaN: that label unknown
+    return indicator, IndicatorLayout("dataframe", names, tuple(y.dtypes))
 
 
 def _is_label_sets(y):

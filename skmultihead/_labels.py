@@ -28,11 +28,18 @@ class LabelHeads:
         indicator, self.target_layout_ = split_indicator(y, classes=classes)
         return {HEAD: indicator}
 
+    def _per_entry_heads(self):
+        return (HEAD,)
+
     def _fit_heads(self, columns, classes=None):
-        indicator = columns[HEAD]
+        indicator = np.asarray(columns[HEAD])
+        known = ~np.isnan(indicator) if indicator.dtype.kind == "f" else np.ones(indicator.shape, bool)
+        indicator = np.where(known, indicator, 0).astype(np.uint8)
         self.classes_ = self.target_layout_.classes
-        self.constant_labels_ = self._constant_labels(indicator)
-        self.label_weights_ = np.ones((2, len(self.classes_))) if self._single_label else self._label_weights(indicator)
+        self.constant_labels_ = self._constant_labels(indicator, known)
+        self.label_weights_ = (
+            np.ones((2, len(self.classes_))) if self._single_label else self._label_weights(indicator, known)
+        )
         head = Head(
             "multilabel",
             units=as_sizes(self.label_hidden_layer_sizes) if self.head_layout == "per_label_hidden" else (),
@@ -47,12 +54,13 @@ class LabelHeads:
         negative, positive = self.label_weights_
         return {HEAD: WeightedBinaryCrossentropy(positive, negative)}
 
-    def _constant_labels(self, indicator):
-        counts = indicator.sum(axis=0)
+    def _constant_labels(self, indicator, known):
+        """``{label: its value}`` for the labels with one value in the rows that know them."""
+        counts, n_known = indicator.sum(axis=0), known.sum(axis=0)
         constant = {
             label: int(count > 0)
-            for label, count in zip(self.classes_.tolist(), counts)
-            if count in (0, len(indicator))
+            for label, count, n in zip(self.classes_.tolist(), counts, n_known)
+            if count in (0, n)
         }
         if constant:
             warnings.warn(
@@ -63,11 +71,12 @@ class LabelHeads:
             )
         return constant
 
-    def _label_weights(self, indicator):
-        """(2, n_labels) weights of each label's negatives (row 0) and positives (row 1)."""
-        n_rows, n_labels = indicator.shape
-        weights = np.ones((2, n_labels))
+    def _label_weights(self, indicator, known):
+        """(2, n_labels) weights of each label's negatives (row 0) and positives (row 1),
+        "balanced" counted on the rows that know the label."""
+        weights = np.ones((2, indicator.shape[1]))
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            n_rows = known.sum(axis=0)
             counts = np.stack([n_rows - indicator.sum(axis=0), indicator.sum(axis=0)])
             weights = n_rows / (2.0 * np.maximum(counts, 1))
         elif isinstance(self.class_weight, dict):
@@ -83,7 +92,7 @@ class LabelHeads:
         return weights
 
     # -- training --------------------------------------------------------------------------
-    def _train(self, X, y, sample_weight, settings):
+    def _train(self, X, y, masks, sample_weight, settings):
         if self._single_label and self.class_weight is not None:
             labels = self.classes_[y[HEAD].argmax(axis=1)]
             by_class = compute_sample_weight(self.class_weight, labels).astype("float32")
@@ -92,10 +101,10 @@ class LabelHeads:
         if self._single_label:
             thresholds = np.full(len(self.classes_), np.nan)  # predict takes the most probable class
         if not isinstance(thresholds, str):
-            super()._train(X, y, sample_weight, settings)
+            super()._train(X, y, masks, sample_weight, settings)
             self.thresholds_ = thresholds
             return
-        indicator = y[HEAD]
+        indicator, known = y[HEAD], masks[HEAD]
         positives = indicator.sum(axis=0)
         rare = [label for label, n in zip(self.classes_.tolist(), positives) if n == 1]
         if rare:
@@ -108,9 +117,9 @@ class LabelHeads:
             )
         train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
         weights = None if sample_weight is None else sample_weight[train]
-        super()._train(X[train], {HEAD: indicator[train]}, weights, settings)
+        super()._train(X[train], {HEAD: indicator[train]}, {HEAD: known[train]}, weights, settings)
         proba = self._probabilities(self._forward(X[held]))
-        self.thresholds_ = best_f1_thresholds(indicator[held], proba)
+        self.thresholds_ = best_f1_thresholds(indicator[held], proba, known[held])
 
     # -- predictions -----------------------------------------------------------------------
     @property
@@ -138,7 +147,15 @@ class LabelHeads:
         return {label: indicator[:, j] for j, label in enumerate(self.classes_.tolist())}
 
     def _score_output(self, head_name, truth, raw, sample_weight):
+        """Micro-averaged F1 over the labels of each row that are known (not NaN)."""
         predicted = self._indicator(self._probabilities({HEAD: raw}))
+        truth = np.asarray(truth)
+        if truth.dtype.kind == "f" and np.isnan(truth).any():
+            known = ~np.isnan(truth)
+            weights = np.ones(truth.shape) if sample_weight is None else np.broadcast_to(
+                np.asarray(sample_weight, float)[:, None], truth.shape)
+            return f1_score(truth[known], predicted[known], average="micro", sample_weight=weights[known],
+                            zero_division=1.0)
         return f1_score(truth, predicted, average="micro", sample_weight=sample_weight, zero_division=1.0)
 
     def _indicator(self, proba):

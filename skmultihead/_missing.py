@@ -95,7 +95,7 @@ def labeled_rows(X, y, sample_weight=None, what="this head"):
         return None
     rows = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
     values = y[keep]
-    if values.dtype.kind == "O" and values.ndim == 1:  # labels as they would have been given without the gaps
+    if values.dtype.kind == "O" and values.ndim == 1 and np.isscalar(values[0]):  # labels as given without gaps
         values = np.asarray(values.tolist())
     return rows, values, None if sample_weight is None else np.asarray(sample_weight)[keep]
 
@@ -104,3 +104,11 @@ def mean_of_labeled(scores):
     """The mean of the heads' scores, over the heads that had labels (not NaN)."""
     found = [score for score in scores.values() if not np.isnan(score)]
     return float(np.mean(found)) if found else float("nan")
+
+
+def labeled_accuracy(truth, predicted, sample_weight, what):
+    """Accuracy on the rows where ``truth`` has a label (NaN, with a warning, when none has)."""
+    from sklearn.metrics import accuracy_score
+
+    labeled = labeled_rows(predicted, truth, sample_weight, what=what)
+    return float("nan") if labeled is None else float(accuracy_score(labeled[1], labeled[0], sample_weight=labeled[2]))

@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin
-from sklearn.metrics import accuracy_score
 
 from ._base import MultiHeadBase
 from ._contract import register
@@ -15,6 +14,7 @@ from ._messages import suggest
 from ._docs import ARCHITECTURE_PARAMETERS, COMMON_ATTRIBUTES, TRAINING_PARAMETERS, TRUNK_PARAMETERS
 from ._indicator import join_indicator
 from ._inputs import row_index
+from ._missing import labeled_accuracy
 from ._labels import HEAD, LabelHeads, by_label
 from ._params import COMMON, NONE, SIZES, InstanceOf, Interval, Options, SequenceOf
 
@@ -287,8 +287,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         """
         truth, predicted = self._head_targets(y), self.predict_heads(X)
         return {
-            label: float(accuracy_score(truth[label], predicted[label], sample_weight=sample_weight))
-            for label in truth
+            label: labeled_accuracy(truth[label], predicted[label], sample_weight, f"label {label!r}") for label in truth
         }
 
     def predict_members(self, X):
@@ -409,4 +408,3 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         """
         truth = self._split_targets(y, reset=False)[HEAD]
         return float(self._score_output(HEAD, truth, self._predict_raw(X)[HEAD], sample_weight))
-

@@ -76,17 +76,19 @@ def holdout_rows(indicator, fraction, seed):
     return np.sort(order[~held]), np.sort(order[held])
 
 
-def best_f1_thresholds(indicator, proba):
-    """Per label, the threshold that maximises that label's F1 on ``(indicator, proba)``.
+def best_f1_thresholds(indicator, proba, known=None):
+    """Per label, the threshold that maximises that label's F1 on ``(indicator, proba)``,
+    over the rows where the label is ``known`` (a boolean mask like ``indicator``; all).
 
     The threshold lies midway between the lowest probability predicted positive and the
     highest predicted negative. A label with no positive row keeps 0.5.
     """
-    n_rows, n_labels = indicator.shape
+    n_labels = indicator.shape[1]
     thresholds = np.full(n_labels, DEFAULT_THRESHOLD)
     for j in range(n_labels):
-        truth, scores = indicator[:, j], proba[:, j]
-        n_positive = truth.sum()
+        rows = slice(None) if known is None else known[:, j]
+        truth, scores = indicator[rows, j], proba[rows, j]
+        n_rows, n_positive = len(truth), truth.sum()
         if n_positive == 0:
             continue
         order = np.argsort(-scores, kind="stable")

@@ -123,8 +123,8 @@ def test_per_head_sample_weights(data):
     ones = MultiOutputNNClassifier(**QUICK).fit(X, Y, sample_weight={"age": np.ones(len(X))})
     pd.testing.assert_frame_equal(plain.predict(X), ones.predict(X))  # a head left out weighs 1
     heavy = MultiOutputNNClassifier(**QUICK).fit(X, Y, sample_weight=pd.DataFrame({"age": np.full(len(X), 5.0)}))
-    assert heavy.history_["age_loss"][0] == pytest.approx(5 * plain.history_["age_loss"][0], rel=1e-4)
-    assert heavy.history_["income_loss"][0] == pytest.approx(plain.history_["income_loss"][0], rel=1e-4)
+    assert heavy.history_["age_loss"][0] == pytest.approx(5 * plain.history_["age_loss"][0], rel=1e-3)
+    assert heavy.history_["income_loss"][0] == pytest.approx(plain.history_["income_loss"][0], rel=1e-3)
     cases = [
         ({"agee": np.ones(len(X))}, "sample_weight names 'agee', which is not a head; per-head weights are given "
                                     "for 'age', 'income', 'gender'. Did you mean 'age'"),
@@ -181,3 +181,70 @@ def test_model_selection_on_incomplete_targets(data):
     assert np.isfinite(test).all()
     predicted = cross_val_predict(est, X, Y, cv=KFold(2))
     assert predicted.notna().all().all() and list(predicted.columns) == ["age", "income", "gender"]
+
+
+def test_multilabel_unknown_entries_add_nothing():
+    from skmultihead import MultiLabelNN
+    from skmultihead.datasets import make_tagged_items
+
+    X, Y = make_tagged_items(160, n_features=10, n_labels=4, n_informative=5, random_state=0)
+    Y = Y.astype(float)
+    Y.iloc[:60, 1] = np.nan  # label tag_01 unknown for the first 60 rows
+    with pytest.raises(ValueError, match=r"the target of head 'labels' has 60 missing value\(s\)"):
+        MultiLabelNN(**QUICK).fit(X, Y)
+    params = dict(QUICK, epochs=1, batch_size=len(X), shuffle=False, threshold=0.5, missing_targets="mask")
+    start = MultiLabelNN(**params).initialize(X, Y).predict_proba(X).clip(1e-7, 1 - 1e-7)
+    known = Y.notna().to_numpy()
+    truth = Y.fillna(0).to_numpy()
+    expected = -(truth * np.log(start) + (1 - truth) * np.log(1 - start))[known].mean()
+    est = MultiLabelNN(**params).fit(X, Y)
+    assert est.history_["loss"][0] == pytest.approx(expected, rel=1e-4)
+    scores = est.score_heads(X, Y)
+    predicted = est.predict(X)
+    assert scores["tag_01"] == pytest.approx(np.mean(predicted["tag_01"][60:] == Y["tag_01"][60:]))
+    tuned = MultiLabelNN(**dict(QUICK, missing_targets="mask"), threshold="auto").fit(X, Y)
+    assert np.isfinite(tuned.thresholds_).all() and 0 <= tuned.score(X, Y) <= 1
+
+
+def test_factored_a_missing_factor_trains_the_others():
+    from skmultihead import FactoredLabelNN
+    from skmultihead.datasets import make_distance_size
+
+    X, y = make_distance_size(200, random_state=0)
+    Y = pd.Series(y).str.split("-", expand=True).set_axis(["distance", "size"], axis=1)
+    gaps = Y.copy()
+    gaps.loc[:70, "size"] = None
+    with pytest.raises(ValueError, match="a 1-D joint label cannot be partly missing"):
+        FactoredLabelNN("-", **QUICK, missing_targets="mask").fit(X, np.where(gaps["size"].isna(), None, y))
+    params = dict(QUICK, loss_weights={"size": 0.0}, missing_targets="mask")
+    with_gaps = FactoredLabelNN(**params).fit(X, gaps)
+    complete = FactoredLabelNN(**params).fit(X, Y)
+    for ours, theirs in zip(weights_of(with_gaps), weights_of(complete)):  # only "distance" trains, on every row
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    assert with_gaps.history_["distance_loss"] == pytest.approx(complete.history_["distance_loss"], rel=1e-5)
+    scores = with_gaps.score_heads(X, gaps)
+    assert scores["size"] == pytest.approx(np.mean(with_gaps.predict(X)["size"][71:] == gaps["size"][71:]))
+    assert scores["joint"] == pytest.approx(with_gaps.score(X, gaps))
+
+
+@pytest.mark.backend
+def test_every_fit_path_masks(data):
+    X, Y = data
+    aux = {"age_direct": {"branch": "features", "target": "age"}}
+    ensemble = MultiOutputNNClassifier(**QUICK, ensemble_size=2, aux_heads=aux, missing_targets="mask").fit(X, Y)
+    assert all(np.isfinite(values).all() for values in ensemble.history_.values())
+    streamed = MultiOutputNNClassifier(hidden_layer_sizes=(8,), random_state=0, missing_targets="mask")
+    streamed.partial_fit(X[:120], Y[:120]).partial_fit(X[120:], Y[120:])
+    assert len(streamed.history_["loss"]) == 2 and np.isfinite(streamed.history_["gender_loss"]).all()
+    warm = MultiOutputNNClassifier(**QUICK, missing_targets="mask", warm_start=True).fit(X, Y).fit(X, Y)
+    assert len(warm.history_["loss"]) == 6
+
+    class EveryBatch(keras.callbacks.Callback):  # makes the fit run through Keras's fit
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    params = dict(QUICK, batch_size=50, shuffle=False, missing_targets="mask")
+    loop = MultiOutputNNClassifier(**params).fit(X, Y)
+    through_keras = MultiOutputNNClassifier(**params, callbacks=[EveryBatch()]).fit(X, Y)
+    for ours, theirs in zip(weights_of(loop), weights_of(through_keras)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
