@@ -6,16 +6,18 @@ not an array: parameters, heads and their kinds, class labels, regression scalin
 thresholds, input column groups, feature names, the numpy forward pass's plan) and
 ``arrays/<n>.npy``, one plain numeric array each (the network's variables among them).
 
-Loading reads JSON and ``.npy`` arrays with ``allow_pickle=False`` and builds only the
-classes of `_CLASSES` (this package's, by name): it executes no code from the file, and
-writes nothing. Keras objects among the parameters (an optimizer, a loss) are stored as
-their Keras config and rebuilt by ``keras.saving.deserialize_keras_object`` in safe mode;
-a callable or class is stored by its registered Keras name, or refused at save time.
-Callbacks are not kept (they write files and act on the network when the estimator trains):
-`save` refuses an estimator with ``callbacks``, and `load` a file with them.
+Loading reads JSON and ``.npy`` arrays with ``allow_pickle=False`` and builds only this
+package's classes, by name (`_codec`): it executes no code from the file, and writes
+nothing. Members are read through bounded readers (the zip directory's sizes are not
+trusted), and the network's variables must be finite and shaped as the architecture the
+file describes says. Keras objects among the parameters (an optimizer, a loss) are stored
+as their Keras config and rebuilt by ``keras.saving.deserialize_keras_object`` in safe
+mode, once their kinds are checked; a callable or class is stored by its registered Keras
+name, or refused at save time. Callbacks are not kept (they write files and act on the
+network when the estimator trains): `save` refuses an estimator with ``callbacks``, and
+`load` a file with them.
 """
 
-import inspect
 import io
 import json
 import math
@@ -29,41 +31,29 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._base import RUNTIME_STATE
 from ._branches import DenseBranch, EmbeddingBranch
-from ._factored import FactoredLabelNN
+from ._codec import ARRAY_KINDS, Decoder, Encoder, UnsafeFileError, parse_json
+from ._contract import ESTIMATORS, RUNTIME_STATE, estimator_class
 from ._heads import Head
-from ._multilabel import MultiLabelNN
-from ._multioutput import MultiOutputNNClassifier
-from ._params import is_keras
-from ._spec import AuxHead
-from ._targets import FactorLayout, IndicatorLayout, TargetLayout
+from ._kinds import HEAD_KINDS
+from ._params import as_sizes
+
+__all__ = ["UnsafeFileError", "load", "save"]
 
 FORMAT = "skmultihead"
 FORMAT_VERSION = 1
-ESTIMATORS = {cls.__name__: cls for cls in (MultiOutputNNClassifier, MultiLabelNN, FactoredLabelNN)}
-_CLASSES = {
-    f"{cls.__module__}.{cls.__qualname__}": cls
-    for cls in (*ESTIMATORS.values(), Head, DenseBranch, EmbeddingBranch, AuxHead, TargetLayout, IndicatorLayout,
-                FactorLayout)
-}
-_KERAS_KINDS = ("optimizers", "losses", "metrics", "activations", "initializers", "regularizers", "constraints",
-                "layers")
 _CALLBACKS = ("callbacks", "fit__callbacks")
-_MAX_RATIO = 100  # a member may decompress to at most this many times its size (plus 1 MiB)
-_ARRAY_KINDS = "biufcUSMm"  # numbers, booleans, strings, dates: what .npy holds without pickle
+_MAX_RATIO = 100  # a file decompresses to at most this many times its size (plus 1 MiB)
+_JSON_LIMITS = {"metadata.json": 2**20, "state.json": 2**28}  # bytes
+_NPY_HEADER = 2**16 + 16  # the most a .npy header (magic, length, dict) takes before the data
 _MEMBER = re.compile(r"arrays/(0|[1-9][0-9]{0,8})\.npy")
-
-
-class UnsafeFileError(ValueError):
-    """A file that is not an estimator saved by this package, or that asks for more than one may hold."""
 
 
 def save(estimator, path, include_optimizer=False):
     """Write ``estimator`` to ``path`` (see `load`); ``include_optimizer`` keeps the
     optimizer's state too, for a warm start that continues exactly."""
     if type(estimator) not in ESTIMATORS.values():
-        raise TypeError(f"save writes {', '.join(ESTIMATORS)}; got {type(estimator).__name__}.")
+        raise TypeError(f"save writes skmultihead's estimators; got {type(estimator).__name__}.")
     state = estimator.__getstate__()
     for name in _CALLBACKS:
         if state.get(name) is not None:
@@ -74,7 +64,7 @@ def save(estimator, path, include_optimizer=False):
     if "_parked" in state and not include_optimizer:
         state["_parked"] = {**state["_parked"], "optimizer": None}
     arrays = []
-    encoded = _Encoder(arrays).encode(state, "")
+    encoded = Encoder(arrays).encode(state, "")
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -82,7 +72,10 @@ def save(estimator, path, include_optimizer=False):
         "versions": _versions(),
     }
     directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".skmultihead-", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".skmultihead-", suffix=".tmp")
+    except OSError as error:  # name the file asked for, not the temporary one
+        raise type(error)(error.errno, error.strerror, os.fspath(path)) from None
     try:  # written next to ``path`` and moved there: a failed save leaves any old file as it was
         with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
             archive.writestr("metadata.json", json.dumps(metadata, indent=1), zipfile.ZIP_DEFLATED)
@@ -117,8 +110,11 @@ def load(path):
     ------
     UnsafeFileError
         If the file is not one this package wrote or holds anything else: a pickle
-        payload, an unknown class or head kind, a member outside ``arrays/``, an array
-        whose shape or dtype differs from its description, a newer format version.
+        payload, an unknown class or head kind, a member outside ``arrays/``, a member
+        that decompresses to more than its contents may take, an array whose shape or
+        dtype differs from its description, a Keras object of a kind its parameter does
+        not hold, a number out of a float's range, network variables that are not finite
+        or not shaped as the network the file describes, a newer format version.
 
     Examples
     --------
@@ -134,43 +130,98 @@ def load(path):
     >>> loaded.predict(X).equals(est.predict(X))
     True
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
-        raise UnsafeFileError(f"{path} is not a file written by skmultihead's save (not a zip archive).") from error
-    with archive:
-        _check_members(archive, path)
+    with open(path, "rb") as file:
         try:
-            metadata = _read_json(archive, "metadata.json")
-            cls = _check_metadata(metadata, path)
-            state = _Decoder(_ArchiveArrays(archive)).decode(_read_json(archive, "state.json"), "")
-            if not isinstance(state, dict):
-                raise UnsafeFileError(f"{path}: state.json does not describe an estimator's state.")
-            _check_state(state)
-            estimator = cls.__new__(cls)
-            estimator.__setstate__(state)
-        except (UnsafeFileError, ImportError):
-            raise
-        except Exception as error:  # corrupt data, deep nesting, values of the wrong type ...
-            raise UnsafeFileError(f"{path} is malformed ({type(error).__name__}: {error}).") from error
+            archive = zipfile.ZipFile(file)
+        except zipfile.BadZipFile as error:
+            raise UnsafeFileError(f"{path} is not a file written by skmultihead's save (not a zip archive).") from error
+        with archive:
+            _check_members(archive, path)
+            members = _Members(archive, os.fstat(file.fileno()).st_size)
+            try:
+                cls = _check_metadata(members.json("metadata.json"), path)
+                state = Decoder(members).decode(members.json("state.json"), "")
+                if not isinstance(state, dict):
+                    raise UnsafeFileError(f"{path}: state.json does not describe an estimator's state.")
+                _check_state(state, cls)
+                estimator = cls.__new__(cls)
+                estimator.__setstate__(state)
+            except (UnsafeFileError, ImportError):
+                raise
+            except Exception as error:  # corrupt data, deep nesting, values of the wrong type ...
+                raise UnsafeFileError(f"{path} is malformed ({type(error).__name__}: {error}).") from error
     return estimator
 
 
 def _check_members(archive, path):
-    """Only metadata.json, state.json and arrays/<n>.npy, none a decompression bomb."""
-    infos = archive.infolist()
-    names = [info.filename for info in infos]
+    """Only metadata.json, state.json and arrays/<n>.npy, once each."""
+    names = archive.namelist()
     strangers = [n for n in names if n not in ("metadata.json", "state.json") and not _MEMBER.fullmatch(n)]
     if strangers or "metadata.json" not in names or "state.json" not in names or len(set(names)) < len(names):
         raise UnsafeFileError(
             f"{path} holds members other than metadata.json, state.json and arrays/<n>.npy, once each: "
             f"{strangers[:5] or names[:5]}; it was not written by skmultihead's save."
         )
-    for info in infos:
-        if info.file_size > _MAX_RATIO * info.compress_size + 2**20:
+
+
+class _Members:
+    """The archive's members, each read once through a bounded reader: at most its own
+    limit, and at most `_MAX_RATIO` times the file's size (plus 1 MiB) for all of them,
+    whatever the zip directory declares."""
+
+    def __init__(self, archive, size):
+        self.archive, self.size, self.read_once = archive, size, set()
+        self.budget = _MAX_RATIO * size + 2**20
+
+    def _read(self, name, limit, what):
+        if name in self.read_once:
+            raise UnsafeFileError(f"state.json refers to {name} twice; each array is one value.")
+        self.read_once.add(name)
+        if limit > self.budget:
+            limit, what = self.budget, f"a file of {self.size} bytes may hold ({_MAX_RATIO} times its size)"
+        try:
+            with self.archive.open(name) as member:
+                data = member.read(limit + 1)
+        except KeyError as error:
+            raise UnsafeFileError(f"state.json refers to {name}, which the file lacks.") from error
+        if len(data) > limit:
+            raise UnsafeFileError(f"{name} decompresses to more than {limit} bytes, more than {what}.")
+        self.budget -= len(data)
+        return data
+
+    def json(self, name):
+        return parse_json(self._read(name, _JSON_LIMITS[name], f"the format allows for {name}"), name)
+
+    def read(self, index, dtype, shape):
+        """The array ``arrays/<index>.npy``, which state.json describes as of ``dtype`` and ``shape``."""
+        name = f"arrays/{index}.npy"
+        described = np.dtype(dtype)
+        if described.kind not in ARRAY_KINDS or described.hasobject:
+            raise UnsafeFileError(f"state.json describes {name} as of dtype {dtype}; arrays hold numbers or strings.")
+        size = math.prod(shape) * described.itemsize
+        data = io.BytesIO(self._read(name, _NPY_HEADER + size, "its shape and dtype in state.json take"))
+        try:
+            version = np.lib.format.read_magic(data)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read_header:
+                raise ValueError(f"format version {version}")
+            header_shape, _, header_dtype = read_header[version](data)
+        except ValueError as error:
+            raise UnsafeFileError(f"{name} is not a .npy array ({error}).") from error
+        if header_dtype.kind not in ARRAY_KINDS or header_dtype.hasobject:
+            raise UnsafeFileError(f"{name} holds dtype {header_dtype}; arrays hold numbers, booleans or strings.")
+        if header_dtype.str != dtype or list(header_shape) != shape:
             raise UnsafeFileError(
-                f"{path}: {info.filename} would decompress to {info.file_size} bytes from {info.compress_size}."
+                f"{name} has shape {header_shape} and dtype {header_dtype.str}; state.json describes "
+                f"shape {tuple(shape)} and dtype {dtype}."
             )
+        if len(data.getbuffer()) - data.tell() != size:
+            raise UnsafeFileError(f"{name} holds another number of bytes than its shape and dtype say.")
+        data.seek(0)
+        try:
+            return np.lib.format.read_array(data, allow_pickle=False)
+        except ValueError as error:
+            raise UnsafeFileError(f"{name} cannot be read as described ({error}).") from error
 
 
 def _umask():
@@ -189,17 +240,6 @@ def _versions():
     return versions
 
 
-def _read_json(archive, name):
-    try:
-        return json.loads(archive.read(name), parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise UnsafeFileError(f"{name} is not valid JSON ({error}).") from error
-
-
-def _refuse_constant(name):
-    raise UnsafeFileError(f"JSON constant {name} is not part of the format (non-finite floats are tagged).")
-
-
 def _check_metadata(metadata, path):
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise UnsafeFileError(f"{path} is not a file written by skmultihead's save (metadata.json says otherwise).")
@@ -212,298 +252,225 @@ def _check_metadata(metadata, path):
             f"upgrade skmultihead to load it (written by {str(metadata.get('versions'))[:200]})."
         )
     name = metadata.get("class")
-    if not isinstance(name, str) or name not in ESTIMATORS:
-        raise UnsafeFileError(f"{path} holds a {name!r}; skmultihead loads {', '.join(ESTIMATORS)}.")
-    return ESTIMATORS[name]
+    cls = estimator_class(name) if isinstance(name, str) else None
+    if cls is None:
+        raise UnsafeFileError(f"{path} holds a {name!r}, which is not an estimator of skmultihead.")
+    return cls
 
 
-def _check_state(state):
-    from ._heads import HEAD_KINDS
-
+def _check_state(state, cls):
+    """Refuse a state that an estimator of class ``cls`` should not take."""
     runtime = [key for key in RUNTIME_STATE if key in state]
     if runtime:
         raise UnsafeFileError(f"state.json holds {runtime}, which are built when an estimator runs, never saved.")
     for name in _CALLBACKS:
         if state.get(name) is not None:
             raise UnsafeFileError(f"state.json sets {name!r}; a file holds no callbacks.")
-    if set(state.get("_parked") or {}) - {"weights", "optimizer"}:
-        raise UnsafeFileError("the network's state holds more than 'weights' and 'optimizer'.")
     for name, head in (state.get("heads_") or {}).items():
         if not isinstance(head, Head) or getattr(head, "kind_", None) not in HEAD_KINDS:
             raise UnsafeFileError(
                 f"head {name!r} has kind {getattr(head, 'kind_', None)!r}; the head kinds are {list(HEAD_KINDS)}."
             )
     parked = state.get("_parked")
-    if parked is not None:
-        if not (isinstance(parked, dict) and isinstance(parked.get("weights"), list)):
-            raise UnsafeFileError("the network's variable values are not a list of arrays.")
-        plan = state.get("_forward_plan")
-        for index, shape in ((plan or {}).get("shapes") or {}).items():
-            weights = parked["weights"]
-            i = int(index)
-            if not (0 <= i < len(weights) and list(np.shape(weights[i])) == shape):
-                found = np.shape(weights[i]) if 0 <= i < len(weights) else "nothing"
-                raise UnsafeFileError(f"network variable {i} should have shape {tuple(shape)}; the file has {found}.")
+    if parked is None:
+        return
+    if not (isinstance(parked, dict) and set(parked) <= {"weights", "optimizer"}
+            and isinstance(parked.get("weights"), list)):
+        raise UnsafeFileError("the network's state is not {'weights': [arrays], 'optimizer': [arrays] or None}.")
+    for i, value in enumerate(parked["weights"]):
+        if not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
+            raise UnsafeFileError(f"network variable {i} is not an array of numbers.")
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise UnsafeFileError(f"network variable {i} holds non-finite values (nan or inf).")
+    if state.get("_forward_plan") is not None:
+        probe = cls.__new__(cls)  # for the hook `_graph_options` only
+        vars(probe).update(state)
+        _NetworkShapes(state, probe._graph_options()).check()
 
 
-class _Encoder:
-    """Python values -> JSON data; arrays go to ``arrays``, referenced by number."""
+class _NetworkShapes:
+    """The shapes a saved network's variables must have: the numpy plan's steps chained
+    from the input widths, each layer with the units the estimator's parameters give it
+    (its branch's, the trunk's, its head's), not the file's own shape entries."""
 
-    def __init__(self, arrays):
-        self.arrays = arrays
+    def __init__(self, state, options):
+        self.state, self.plan, self.weights = state, state["_forward_plan"], state["_parked"]["weights"]
+        self.head_columns = options.get("head_columns") or {}
+        self.head_sizes = as_sizes(options.get("head_hidden_layer_sizes", ()))
+        self.shared_trunk = options.get("shared_trunk", True)
+        self.units = {}  # step -> units (dense), (labels, units) (per-label dense), (vocabulary, dim) (embedding)
+        self.producer = {}  # tensor key -> the step computing it
 
-    def encode(self, value, where):
-        if value is None or isinstance(value, (bool, str)):
-            return value
-        if type(value) is int:
-            return value
-        if type(value) is float:
-            return value if math.isfinite(value) else {"__type__": "float", "value": repr(value)}
-        if isinstance(value, np.ndarray):
-            return self._array(value, where)
-        if isinstance(value, np.generic):
-            if value.dtype.kind not in _ARRAY_KINDS:
-                raise self._refused(value, where)
-            return {"__type__": "scalar", "dtype": value.dtype.str, "value": self.encode(value.item(), where)}
-        if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-            items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-            return items if type(value) is list else {"__type__": "tuple", "items": items}
-        if isinstance(value, dict) and type(value) is dict:
-            if all(isinstance(k, str) and k != "__type__" for k in value):
-                return {k: self.encode(v, _join(where, k)) for k, v in value.items()}
-            return {"__type__": "dict", "items": [[self.encode(k, where), self.encode(v, _join(where, k))]
-                                                  for k, v in value.items()]}
-        if isinstance(value, np.random.RandomState):
-            return {"__type__": "random_state", "state": self.encode(value.get_state(), where)}
-        name = f"{type(value).__module__}.{type(value).__qualname__}"
-        if name in _CLASSES:
-            return self._object(value, name, where)
-        return self._keras(value, where)
+    def check(self):
+        plan, state = self.plan, self.state
+        columns = state["input_columns_"]
+        if set(plan["inputs"]) != set(columns):
+            raise _mismatch(f"its inputs are {list(plan['inputs'])}; input_columns_ names {list(columns)}")
+        if not all(0 <= c < state["n_features_in_"] for cs in columns.values() for c in cs):
+            raise _mismatch(f"input_columns_ {columns} names columns beyond n_features_in_={state['n_features_in_']}")
+        shapes = {key: (len(columns[name]),) for name, key in plan["inputs"].items()}
+        for i, step in enumerate(plan["steps"]):
+            weights = step.get("weights", [])
+            if (not set(step["inputs"]) <= set(shapes) or step["output"] in shapes
+                    or not all(isinstance(w, int) and 0 <= w < len(self.weights) for w in weights)):
+                raise _mismatch(f"step {i} reads a tensor or variable it cannot, or computes a tensor twice")
+            self.producer[step["output"]] = i
+            shapes[step["output"]] = None
+        for name, key in plan["outputs"].items():
+            self._output(name, key)
+        for i, step in enumerate(plan["steps"]):
+            shapes[step["output"]] = self._shape(i, step, [shapes[k] for k in step["inputs"]])
+        for name, key in plan["outputs"].items():
+            expected = (self._head(name)[0].n_outputs_,)
+            if shapes[key] != expected:
+                raise _mismatch(f"output {name!r} has shape {shapes[key]}; its head has {expected[0]} outputs")
 
-    def _array(self, array, where):
-        if array.dtype.kind == "O":  # labels of mixed or Python types: JSON, item by item
-            items = [self.encode(v, where) for v in array.ravel().tolist()]
-            return {"__type__": "object_array", "shape": list(array.shape), "items": items}
-        if array.dtype.kind not in _ARRAY_KINDS:
-            raise self._refused(array, where)
-        self.arrays.append(array)
-        index = len(self.arrays) - 1
-        return {"__type__": "array", "index": index, "dtype": array.dtype.str, "shape": list(array.shape)}
+    # -- the units the parameters give each layer, walking back from each output -----------
+    def _head(self, name):
+        """(head, its hidden units, whether per label, what it reads: ("trunk",),
+        ("columns",) (its own, and the trunk if shared) or ("branch", input)) of output ``name``."""
+        heads, aux = self.state["heads_"], {a.name: a for a in self.state.get("aux_heads_") or ()}
+        if name in heads:
+            head = heads[name]
+            reads = ("columns",) if name in self.head_columns else ("trunk",)
+            return head, as_sizes(head.units), head.separate, reads
+        if name in aux:
+            source = aux[name].source
+            return heads[aux[name].target], (), False, ("trunk",) if source == "trunk" else ("branch", source)
+        member = re.fullmatch(r"member\d+_(.+)", name)
+        if member and self.state.get("ensemble_size", 1) > 1:
+            return self._head(member.group(1))
+        raise _mismatch(f"its output {name!r} is neither a head nor an auxiliary head")
 
-    def _object(self, value, name, where):
-        if hasattr(value, "_fields"):  # a NamedTuple
-            return {"__type__": "object", "class": name, "fields": self.encode(value._asdict(), where)}
-        return {"__type__": "object", "class": name, "state": self.encode(value.__getstate__(), where)}
+    def _output(self, name, key):
+        head, hidden, per_label, reads = self._head(name)
+        step = self._step(key)
+        keys = step["inputs"] if step is not None and step["op"] == "average" else [key]  # an ensemble's members
+        for key in keys:
+            step = self._step(key)
+            if step is not None and step["op"] == "joint":  # computed from the other heads' outputs
+                continue
+            n = head.n_outputs_
+            sizes = [(n, u) for u in hidden] + [(n, 1)] if per_label else [*hidden, n]
+            key = self._layers(key, sizes, f"head {name!r}")
+            if reads[0] == "branch":
+                self._branch(key, reads[1])
+            elif reads[0] == "trunk":
+                self._trunk(key)
+            else:
+                if self.shared_trunk:
+                    step = self._step(key)
+                    if step is None or step["op"] != "concatenate" or len(step["inputs"]) != 2:
+                        raise _mismatch(f"head {name!r} does not read the trunk and its own columns")
+                    self._trunk(step["inputs"][0])
+                    key = step["inputs"][1]
+                self._layers(key, self.head_sizes, f"the columns of head {name!r}")
 
-    def _keras(self, value, where):
-        """A Keras object as its config; a Keras class or function, or one registered with
-        ``keras.saving.register_keras_serializable``, by its name."""
-        if "keras" in sys.modules:
-            keras = sys.modules["keras"]
-            kind = next((k for k in _KERAS_KINDS if _in_kind(keras, k, value)), None)
-            if kind is not None:
-                return {"__type__": "keras_name", "kind": kind, "name": value.__name__}
-            registered = keras.saving.get_registered_name(value) if callable(value) else None
-            if registered and keras.saving.get_registered_object(registered) is value:
-                return {"__type__": "keras_registered", "name": registered}
-            if _is_keras_parameter(value):
-                try:
-                    config = keras.saving.serialize_keras_object(value)
-                    json.dumps(config, allow_nan=False)
-                except (TypeError, ValueError, NotImplementedError) as error:
-                    raise self._refused(value, where, f" (Keras cannot serialize it: {error})") from error
-                return {"__type__": "keras", "config": config}
-        raise self._refused(value, where)
+    def _trunk(self, key):
+        if self.state["model"] is not None:  # a custom trunk: its layers have the units it gives them
+            return
+        key = self._layers(key, as_sizes(self.state["hidden_layer_sizes"]), "the trunk")
+        names = list(self.state["input_columns_"])
+        if len(names) == 1:
+            self._branch(key, names[0])
+            return
+        step = self._step(key)
+        if step is None or step["op"] != "concatenate" or len(step["inputs"]) != len(names):
+            raise _mismatch(f"the trunk does not read the {len(names)} inputs' branches joined")
+        for key, name in zip(step["inputs"], names):
+            self._branch(key, name)
 
-    @staticmethod
-    def _refused(value, where, why=""):
-        what = type(value).__name__ if not isinstance(value, type) else f"class {value.__qualname__}"
-        return TypeError(
-            f"cannot save {_describe(where)}: {what} is not data{why}. A file holds parameters as data: "
-            "names of Keras objects, Keras objects with a config, and functions or classes registered with "
-            "keras.saving.register_keras_serializable; set another value (set_params) or use pickle or skops."
-        )
+    def _branch(self, key, name):
+        branch = self.state["branches_"][name]
+        if isinstance(branch, DenseBranch):
+            key = self._layers(key, as_sizes(branch.hidden_layer_sizes), f"the branch of input {name!r}")
+        elif isinstance(branch, EmbeddingBranch):
+            pool = self._step(key)
+            embedding = pool["inputs"][0] if pool is not None and pool["op"] in ("mean", "masked_mean") else None
+            step = None if embedding is None else self._step(embedding)
+            if step is None or step["op"] != "embedding":
+                raise _mismatch(f"the branch of input {name!r} is not an embedding averaged")
+            self._set(self._index(embedding), (int(branch.vocab_size), int(branch.dim)))
+            key = step["inputs"][0]
+        else:  # a callable branch: its layers have the units it gives them
+            return
+        if self._skip(key) != self.plan["inputs"][name]:
+            raise _mismatch(f"the branch of input {name!r} does not start at that input")
 
+    def _layers(self, key, sizes, what):
+        """Give the dense layers ending at ``key`` the units ``sizes``; the key they read."""
+        for units in reversed(sizes):
+            step = self._step(key)
+            if step is None or step["op"] != ("per_label_dense" if isinstance(units, tuple) else "dense"):
+                raise _mismatch(f"{what} has fewer than {len(sizes)} layers of its kind")
+            self._set(self._index(key), units)
+            key = step["inputs"][0]
+        return key
 
-_KERAS_BASES = (("optimizers", "Optimizer"), ("losses", "Loss"), ("metrics", "Metric"),
-                ("initializers", "Initializer"), ("regularizers", "Regularizer"), ("constraints", "Constraint"),
-                ("layers", "Layer"))
+    def _set(self, index, units):
+        if self.units.setdefault(index, units) != units:
+            raise _mismatch(f"step {index} would have both {self.units[index]} and {units} units")
 
+    def _skip(self, key):
+        """``key``, or the tensor a chain of dropout (identity) steps ending at it reads."""
+        while key in self.producer and self.plan["steps"][self.producer[key]]["op"] == "identity":
+            key = self.plan["steps"][self.producer[key]]["inputs"][0]
+        return key
 
-def _is_keras_parameter(value):
-    """Whether ``value`` is a Keras object of a kind a parameter may hold (see `_KERAS_BASES`)."""
-    return any(is_keras(value, f"{kind}.{base}") for kind, base in _KERAS_BASES)
+    def _index(self, key):
+        """The step computing ``key`` (dropout skipped), or None for an input."""
+        return self.producer.get(self._skip(key))
 
+    def _step(self, key):
+        index = self._index(key)
+        return None if index is None else self.plan["steps"][index]
 
-def _in_kind(keras, kind, value):
-    """Whether ``value`` is Keras's own ``keras.<kind>.<its name>`` (a class or a function)."""
-    name = getattr(value, "__name__", None)
-    return isinstance(name, str) and getattr(getattr(keras, kind), name, None) is value
+    # -- the shapes, chained from the inputs ---------------------------------------------------
+    def _shape(self, i, step, shapes):
+        """The shape (without rows) of step ``i``'s output; refuses its variables unless
+        they have the shapes its inputs and units imply."""
+        op, first = step["op"], shapes[0] if shapes else None
+        if op in ("identity", "average"):
+            if any(shape != first for shape in shapes):
+                raise _mismatch(f"step {i} ({op}) reads tensors of shapes {shapes}")
+            return first
+        if op in ("concatenate", "joint") and all(len(shape) == 1 for shape in shapes):
+            widths = [shape[0] for shape in shapes]
+            return (sum(widths) if op == "concatenate" else math.prod(widths),)
+        if op == "columns" and len(first) == 1 and all(0 <= c < first[0] for c in step["columns"]):
+            return (len(step["columns"]),)
+        if op == "mean" and len(first) == 2:
+            return first[1:]
+        if op == "masked_mean" and len(first) == 2 and shapes[1] == first[:1]:
+            return first[1:]
+        weights = [self.weights[w] for w in step.get("weights", [])]
+        if op == "dense" and len(first) == 1:
+            units = self.units.get(i, weights[0].shape[-1] if weights[0].ndim == 2 else None)
+            self._expect(step, [(first[0], units), (units,)])
+            return (units,)
+        if op == "per_label_dense" and len(first) in (1, 2):
+            labels, units = self.units.get(i, weights[0].shape[::2] if weights[0].ndim == 3 else (None, None))
+            if len(first) == 2 and first[0] != labels:
+                raise _mismatch(f"step {i} reads {first[0]} labels' inputs; it has {labels} labels")
+            self._expect(step, [(labels, first[-1], units), (labels, units)])
+            return (labels,) if units == 1 else (labels, units)
+        if op == "embedding" and len(first) == 1:
+            table = self.units.get(i, weights[0].shape)
+            self._expect(step, [tuple(table)])
+            return (*first, table[-1])
+        raise _mismatch(f"step {i} ({op}) cannot read tensors of shapes {shapes}")
 
-
-def _join(where, key):
-    return f"{where}[{key!r}]" if where else key
-
-
-def _describe(where):
-    head = re.match(r"[A-Za-z0-9]+(_[A-Za-z0-9]+)*", where or "")
-    if head and not where.startswith("_") and not head.group(0).endswith("_"):
-        return f"parameter {where!r}"
-    return f"the fitted state {where!r}"
-
-
-class _ArchiveArrays:
-    """Arrays read from ``arrays/<n>.npy`` members, without pickle."""
-
-    def __init__(self, archive):
-        self.archive, self.read_once = archive, set()
-
-    def read(self, index, dtype, shape):
-        name = f"arrays/{index}.npy"
-        if name in self.read_once:
-            raise UnsafeFileError(f"state.json refers to {name} twice; each array is one value.")
-        self.read_once.add(name)
-        try:
-            with self.archive.open(name) as member:
-                data = io.BytesIO(member.read())
-        except KeyError as error:
-            raise UnsafeFileError(f"state.json refers to {name}, which the file lacks.") from error
-        try:
-            version = np.lib.format.read_magic(data)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-            if version not in read_header:
-                raise ValueError(f"format version {version}")
-            header_shape, _, header_dtype = read_header[version](data)
-        except ValueError as error:
-            raise UnsafeFileError(f"{name} is not a .npy array ({error}).") from error
-        if header_dtype.kind not in _ARRAY_KINDS or header_dtype.hasobject:
-            raise UnsafeFileError(f"{name} holds dtype {header_dtype}; arrays hold numbers, booleans or strings.")
-        if header_dtype.str != dtype or list(header_shape) != shape:
-            raise UnsafeFileError(
-                f"{name} has shape {header_shape} and dtype {header_dtype.str}; state.json describes "
-                f"shape {tuple(shape)} and dtype {dtype}."
-            )
-        if len(data.getbuffer()) - data.tell() != math.prod(header_shape) * header_dtype.itemsize:
-            raise UnsafeFileError(f"{name} holds another number of bytes than its shape and dtype say.")
-        data.seek(0)
-        try:
-            return np.lib.format.read_array(data, allow_pickle=False)
-        except ValueError as error:
-            raise UnsafeFileError(f"{name} cannot be read as described ({error}).") from error
-
-
-class _Decoder:
-    """JSON data -> Python values; tagged objects rebuilt from `_CLASSES` and data only."""
-
-    def __init__(self, arrays):
-        self.arrays = arrays
-        self._handlers = {
-            "float": self._float, "scalar": self._scalar, "tuple": self._tuple, "dict": self._dict,
-            "random_state": self._random_state, "array": self._array, "object_array": self._object_array,
-            "object": self._object, "keras_name": self._keras_name, "keras_registered": self._keras_registered,
-            "keras": self._keras,
-        }
-
-    def decode(self, value, where):
-        if isinstance(value, list):
-            return [self.decode(v, where) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if "__type__" not in value:
-            return {k: self.decode(v, _join(where, k)) for k, v in value.items()}
-        tag = value["__type__"]
-        method = self._handlers.get(tag) if isinstance(tag, str) else None
-        if method is None:
-            raise UnsafeFileError(f"unknown value type {tag!r} at {where or 'the top'} of state.json.")
-        try:
-            return method(value, where)
-        except UnsafeFileError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise UnsafeFileError(f"bad {tag} at {where or 'the top'} of state.json ({error!r}).") from error
-
-    def _float(self, value, where):
-        if value["value"] not in ("nan", "inf", "-inf"):
-            raise UnsafeFileError(f"a tagged float is nan, inf or -inf; got {value['value']!r} at {where}.")
-        return float(value["value"])
-
-    def _scalar(self, value, where):
-        dtype = np.dtype(value["dtype"])
-        if dtype.kind not in _ARRAY_KINDS:
-            raise UnsafeFileError(f"scalar of dtype {dtype} at {where}.")
-        return dtype.type(self.decode(value["value"], where))
-
-    def _tuple(self, value, where):
-        return tuple(self.decode(value["items"], where))
-
-    def _dict(self, value, where):
-        return {self.decode(k, where): self.decode(v, where) for k, v in value["items"]}
-
-    def _random_state(self, value, where):
-        random_state = np.random.RandomState()
-        random_state.set_state(tuple(self.decode(value["state"], where)))
-        return random_state
-
-    def _array(self, value, where):
-        index, dtype, shape = value["index"], value["dtype"], value["shape"]
-        if not (isinstance(index, int) and isinstance(dtype, str) and isinstance(shape, list)):
-            raise UnsafeFileError(f"bad array reference at {where}.")
-        return self.arrays.read(index, dtype, shape)
-
-    def _object_array(self, value, where):
-        items = self.decode(value["items"], where)
-        array = np.empty(len(items), dtype=object)
-        for i, item in enumerate(items):  # one by one: a tuple is one item, not a row
-            array[i] = item
-        return array.reshape([int(n) for n in value["shape"]])
-
-    def _object(self, value, where):
-        cls = _CLASSES.get(value["class"])
-        if cls is None:
-            raise UnsafeFileError(
-                f"unknown class {value['class']!r} at {where or 'the top'} of state.json; a file holds only "
-                "skmultihead's own classes."
-            )
-        if "fields" in value:
-            return cls(**self.decode(value["fields"], where))
-        obj = cls.__new__(cls)
-        state = self.decode(value["state"], where)
-        if not isinstance(state, dict):
-            raise UnsafeFileError(f"the state of {value['class']} at {where} is not a dict.")
-        obj.__setstate__(state)
-        return obj
-
-    def _keras_name(self, value, where):
-        keras = _import_keras(where)
-        if value["kind"] not in _KERAS_KINDS:
-            raise UnsafeFileError(f"unknown Keras kind {value['kind']!r} at {where}.")
-        name = str(value["name"])
-        found = None if name.startswith("_") else getattr(getattr(keras, value["kind"]), name, None)
-        if not (inspect.isclass(found) or inspect.isfunction(found)):
-            raise UnsafeFileError(f"keras.{value['kind']} has no {value['name']!r} (at {where}).")
-        return found
-
-    def _keras_registered(self, value, where):
-        found = _import_keras(where).saving.get_registered_object(str(value["name"]))
-        if found is None:
-            raise UnsafeFileError(
-                f"{where} is {value['name']!r}, registered with Keras where the file was saved; register it "
-                "(import the module that defines it) before loading."
-            )
-        return found
-
-    def _keras(self, value, where):
-        keras = _import_keras(where)
-        found = keras.saving.deserialize_keras_object(value["config"], safe_mode=True)
-        if not _is_keras_parameter(found):
-            raise UnsafeFileError(f"{where} is a {type(found).__name__}, not a Keras object a parameter may hold.")
-        return found
+    def _expect(self, step, shapes):
+        indices = step["weights"]
+        if len(indices) > len(shapes) or len(indices) < 1:
+            raise _mismatch(f"a {step['op']} step has {len(indices)} variables")
+        for index, shape in zip(indices, shapes):
+            if self.weights[index].shape != shape:
+                raise UnsafeFileError(
+                    f"network variable {index} has shape {self.weights[index].shape}; the network the file "
+                    f"describes needs {shape}."
+                )
 
 
-def _import_keras(where):
-    try:
-        import keras
-    except ImportError as error:
-        raise ImportError(f"{_describe(where)} is a Keras object; loading it needs Keras ({error}).") from error
-    return keras
-
+def _mismatch(what):
+    return UnsafeFileError(f"the network's plan does not match the estimator's parameters: {what}.")

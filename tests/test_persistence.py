@@ -1,9 +1,13 @@
 """save / load: round trips, other backends, no framework, hostile files, skops."""
 
+import ast
 import io
 import json
 import os
+import pathlib
 import pickle
+import re
+import struct
 import subprocess
 import sys
 import textwrap
@@ -214,11 +218,20 @@ def test_parameters_that_are_not_data_are_refused_by_name(tmp_path):
     def trunk(inputs):
         return keras.layers.Dense(4, activation="relu")(inputs["features"])
 
-    est = MultiOutputNNClassifier(model=trunk, optimizer=keras.optimizers.Adam(0.01), **QUICK).fit(X, Y)
+    # Keras objects of the kinds their parameters hold: an optimizer, a head's loss and metrics, an activation
+    heads = {"age": skmultihead.Head(loss=keras.losses.Huber()), "income": "multiclass",
+             "gender": skmultihead.Head(metrics=[keras.metrics.AUC(name="auc"), keras.metrics.binary_accuracy])}
+    est = MultiOutputNNClassifier(model=trunk, optimizer=keras.optimizers.Adam(0.01), heads=heads,
+                                  activation=keras.activations.tanh, **QUICK).fit(X, Y)
     est.save(path)
     loaded = skmultihead.load(path)
     assert loaded.model is trunk and float(loaded.optimizer.learning_rate) == pytest.approx(0.01)
+    metrics = loaded.heads_["gender"].metrics
+    assert type(metrics[0]) is keras.metrics.AUC and metrics[1] is keras.metrics.binary_accuracy
+    assert type(loaded.heads_["age"].loss) is keras.losses.Huber and loaded.activation is keras.activations.tanh
     pd.testing.assert_frame_equal(loaded.predict(X), est.predict(X))
+    with pytest.raises(TypeError, match=r"'optimizer': Dense is not data \(a Keras object there is one of: optimizers"):
+        est.set_params(optimizer=keras.layers.Dense(3)).save(path)
 
 
 # -- hostile files: each refused with a clear error, nothing executed or written ----------------------
@@ -229,14 +242,15 @@ def saved(fitted, tmp_path_factory):
     return path
 
 
-def _rewrite(source, target, change):
-    """Copy the archive ``source`` to ``target``, ``change(members)`` editing ``{name: bytes}``."""
+def _rewrite(source, target, change, deflated=()):
+    """Copy the archive ``source`` to ``target``, ``change(members)`` editing ``{name: bytes}``;
+    the members named in ``deflated`` compressed."""
     with zipfile.ZipFile(source) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     change(members)
     with zipfile.ZipFile(target, "w") as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(name, data, zipfile.ZIP_DEFLATED if name in deflated else zipfile.ZIP_STORED)
     return target
 
 
@@ -244,6 +258,17 @@ def _edit_json(members, name, edit):
     data = json.loads(members[name])
     edit(data)
     members[name] = json.dumps(data).encode()
+
+
+def _edited_state(source, tmp_path, edit):
+    """A copy of the archive ``source`` whose state.json ``edit(state)`` changed."""
+    return _rewrite(source, tmp_path / "edited.skmh", lambda members: _edit_json(members, "state.json", edit))
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)  # pickles an object array
+    return buffer.getvalue()
 
 
 class _Marker:
@@ -256,11 +281,9 @@ class _Marker:
 
 def test_a_pickle_payload_is_refused(saved, tmp_path):
     marker = tmp_path / "executed"
-    buffer = io.BytesIO()
-    np.save(buffer, np.array([_Marker(str(marker))], dtype=object), allow_pickle=True)
 
     def swap(members):
-        members["arrays/0.npy"] = buffer.getvalue()
+        members["arrays/0.npy"] = _npy(np.array([_Marker(str(marker))], dtype=object))
 
     with pytest.raises(skmultihead.UnsafeFileError, match="arrays/0.npy"):
         skmultihead.load(_rewrite(saved, tmp_path / "bad.skmh", swap))
@@ -281,22 +304,15 @@ def test_an_unknown_class_is_refused(saved, tmp_path):
     with pytest.raises(skmultihead.UnsafeFileError, match="'Popen'"):
         skmultihead.load(_rewrite(saved, tmp_path / "a.skmh", estimator))
 
-    def nested(members):
-        def edit(state):
-            state["heads_"]["labels"]["class"] = "subprocess.Popen"
-
-        _edit_json(members, "state.json", edit)
-
+    nested = _edited_state(saved, tmp_path, lambda s: s["heads_"]["labels"].update({"class": "subprocess.Popen"}))
     with pytest.raises(skmultihead.UnsafeFileError, match="unknown class 'subprocess.Popen'"):
-        skmultihead.load(_rewrite(saved, tmp_path / "b.skmh", nested))
+        skmultihead.load(nested)
 
 
 def test_an_unknown_head_kind_is_refused(saved, tmp_path):
-    def kind(members):
-        _edit_json(members, "state.json", lambda s: s["heads_"]["labels"]["state"].update({"kind_": "ranking"}))
-
+    edited = _edited_state(saved, tmp_path, lambda s: s["heads_"]["labels"]["state"].update({"kind_": "ranking"}))
     with pytest.raises(skmultihead.UnsafeFileError, match="kind 'ranking'"):
-        skmultihead.load(_rewrite(saved, tmp_path / "a.skmh", kind))
+        skmultihead.load(edited)
 
 
 def test_a_member_escaping_the_archive_is_refused(saved, tmp_path):
@@ -313,29 +329,9 @@ def test_a_member_escaping_the_archive_is_refused(saved, tmp_path):
 
 @pytest.mark.parametrize("field, value, match", [("shape", [3, 2], "shape"), ("dtype", "<f2", "dtype")])
 def test_an_array_unlike_its_description_is_refused(saved, tmp_path, field, value, match):
-    def edit(members):
-        def change(state):
-            state["_parked"]["weights"][0][field] = value
-
-        _edit_json(members, "state.json", change)
-
+    edited = _edited_state(saved, tmp_path, lambda s: s["_parked"]["weights"][0].update({field: value}))
     with pytest.raises(skmultihead.UnsafeFileError, match=match):
-        skmultihead.load(_rewrite(saved, tmp_path / "a.skmh", edit))
-
-
-def test_weights_of_the_wrong_shape_for_the_network_are_refused(saved, tmp_path):
-    def edit(members):
-        with zipfile.ZipFile(saved) as archive:
-            state = json.loads(archive.read("state.json"))
-        reference = state["_parked"]["weights"][0]
-        wrong = np.zeros([n + 1 for n in reference["shape"]], dtype=reference["dtype"])
-        buffer = io.BytesIO()
-        np.save(buffer, wrong)
-        members[f"arrays/{reference['index']}.npy"] = buffer.getvalue()
-        _edit_json(members, "state.json", lambda s: s["_parked"]["weights"][0].update({"shape": list(wrong.shape)}))
-
-    with pytest.raises(skmultihead.UnsafeFileError, match="network variable 0 should have shape"):
-        skmultihead.load(_rewrite(saved, tmp_path / "a.skmh", edit))
+        skmultihead.load(edited)
 
 
 def test_a_newer_format_is_refused(saved, tmp_path):
@@ -351,6 +347,108 @@ def test_a_file_that_is_not_an_archive_is_refused(tmp_path):
     path.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(skmultihead.UnsafeFileError, match="not a zip archive"):
         skmultihead.load(path)
+
+
+# -- files that lie: about sizes, Keras objects, numbers, the network -----------------------------------
+def _claim_compressed_size(path, name, size):
+    """Make the zip directory of ``path`` claim that member ``name`` takes ``size`` bytes compressed."""
+    data = bytearray(path.read_bytes())
+    count, _, offset = struct.unpack_from("<HII", data, data.rindex(b"PK\x05\x06") + 10)
+    for _ in range(count):
+        lengths = struct.unpack_from("<HHH", data, offset + 28)
+        if data[offset + 46 : offset + 46 + lengths[0]] == name.encode():
+            struct.pack_into("<I", data, offset + 20, size)
+        offset += 46 + sum(lengths)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("name", ["arrays/0.npy", "arrays/999.npy", "state.json"])
+def test_members_are_read_through_bounded_readers(saved, tmp_path, name):
+    big = 64 * 2**20  # deflated to ~64 KB; the directory claims 1/50 of it, within the ratio once checked
+    extra = {"__type__": "array", "index": 999, "dtype": "<f4", "shape": [big // 4]}
+
+    def edit(members):  # arrays/999.npy as state.json describes it; arrays/0.npy or state.json, then 64 MiB more
+        if name == "arrays/999.npy":
+            _edit_json(members, "state.json", lambda s: s["history_"].update(extra=extra))
+        more = b" " * big if name == "state.json" else bytes(big)
+        members[name] = _npy(np.zeros(big // 4, "<f4")) if name == "arrays/999.npy" else members[name] + more
+
+    path = _rewrite(saved, tmp_path / "bomb.skmh", edit, deflated=[name])
+    _claim_compressed_size(path, name, big // 50)
+    with pytest.raises(skmultihead.UnsafeFileError, match=rf"{name} decompresses to more than \d+ bytes"):
+        skmultihead.load(path)
+
+
+_DENSE = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 3}, "build_config": {"input_shape": [3]}}
+_ADAM = {"module": "keras.optimizers", "class_name": "Adam", "config": {"learning_rate": 0.01}}
+
+
+@pytest.mark.parametrize("where, value, match", [
+    ("optimizer", {"__type__": "keras", "config": _DENSE}, r"optimizer holds a Keras Dense; .* one of: optimizers"),
+    ("optimizer", {"__type__": "keras_name", "kind": "layers", "name": "Dense"}, "a Keras 'layers' object"),
+    ("optimizer", {"__type__": "keras", "config": {"module": "keras.losses", "class_name": "Huber", "config": {}}},
+     r"optimizer holds a Keras Huber; .* one of: optimizers"),
+    ("optimizer", {"__type__": "keras", "config": {**_ADAM, "config": {"learning_rate": _DENSE}}},
+     r"optimizer holds a Keras Dense; .* an optimizer, loss"),
+    ("loss", {"__type__": "keras", "config": _ADAM}, r"\['loss'\] holds a Keras Adam; .* one of: losses"),
+])
+def test_keras_objects_are_only_of_the_kinds_their_parameter_holds(saved, tmp_path, where, value, match):
+    def edit(state):  # the estimator's optimizer, or its head's loss
+        (state["heads_"]["labels"]["state"] if where == "loss" else state)[where] = value
+
+    with pytest.raises(skmultihead.UnsafeFileError, match=match):
+        skmultihead.load(_edited_state(saved, tmp_path, edit))
+
+
+@pytest.mark.parametrize("dtype, number, match", [
+    ("<f8", "1e400", "holds the number 1e400, which is not a finite float"),
+    ("<f8", "-1E+999", "holds the number -1E"),
+    ("<f2", "1e10", "float16 scalar at .* overflows"),
+])
+def test_numbers_beyond_a_float_are_refused_unless_tagged(fitted, tmp_path, dtype, number, match):
+    fitted["ensemble"][0].save(tmp_path / "e.skmh")
+
+    def edit(members):  # the regression head's mean, written as the JSON number given
+        mean = {"__type__": "scalar", "dtype": dtype, "value": 1.2345e-67}
+        _edit_json(members, "state.json", lambda s: s["heads_"]["age"]["state"].update(mean_=mean))
+        members["state.json"] = members["state.json"].replace(b"1.2345e-67", number.encode())
+
+    with pytest.raises(skmultihead.UnsafeFileError, match=match):
+        skmultihead.load(_rewrite(tmp_path / "e.skmh", tmp_path / "a.skmh", edit))
+
+
+@pytest.mark.parametrize("arrays, match", [
+    pytest.param({0: np.zeros((13, 9))}, r"variable 0 has shape \(13, 9\); the network .* needs \(12, 8\)",
+                 id="another kernel"),
+    pytest.param({0: np.full((12, 8), np.nan)}, "network variable 0 holds non-finite values", id="nan weights"),
+    pytest.param({1: np.ones(1)}, r"variable 1 has shape \(1,\); .* needs \(8,\)", id="a bias broadcast over 8 units"),
+    pytest.param({0: np.ones((12, 9)), 1: np.ones(9), 2: np.ones((4, 9, 16))}, r"variable 0 has shape \(12, 9\); .* "
+                 r"needs \(12, 8\)", id="the trunk's 8 units (hidden_layer_sizes=(8,)) made 9 in every variable"),
+])
+def test_network_variables_are_finite_and_shaped_as_the_parameters_say(saved, tmp_path, arrays, match):
+    def edit(members):  # each array with its description and the plan's shape entry, all consistent
+        state = json.loads(members["state.json"])
+        for i, array in arrays.items():
+            reference = state["_parked"]["weights"][i]
+            members[f"arrays/{reference['index']}.npy"] = _npy(array.astype("<f4"))
+            reference["shape"] = state["_forward_plan"]["shapes"][str(i)] = list(array.shape)
+        members["state.json"] = json.dumps(state).encode()
+
+    with pytest.raises(skmultihead.UnsafeFileError, match=match):
+        skmultihead.load(_rewrite(saved, tmp_path / "a.skmh", edit))
+
+
+def test_a_save_into_a_missing_folder_names_the_file_asked_for(fitted, tmp_path):
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "missing" / "m.skmh"))):
+        fitted["tags"][0].save(tmp_path / "missing" / "m.skmh")
+
+
+def test_persistence_imports_no_estimator_module():  # they import it: an import circle
+    for module in ("_persistence", "_codec"):
+        tree = ast.parse((pathlib.Path(skmultihead.__file__).parent / f"{module}.py").read_text())
+        nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        imported = {n.module for n in nodes if getattr(n, "module", None)} | {a.name for n in nodes for a in n.names}
+        assert not imported & {"_base", "_multioutput", "_multilabel", "_factored"}, (module, imported)
 
 
 # -- skops, pickle -----------------------------------------------------------------------------------
@@ -374,8 +472,6 @@ def test_pickle_keeps_the_network_as_plain_arrays(fitted):
 
 
 def test_the_serving_example_predicts_the_same_without_frameworks(tmp_path):
-    import pathlib
-
     example = pathlib.Path(__file__).parents[1] / "examples" / "serve_penguins.py"
     command = [sys.executable, str(example), str(tmp_path), "--epochs", "2"]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -390,13 +486,11 @@ def test_callbacks_are_never_kept_in_a_file(saved, tmp_path):
     with pytest.raises(TypeError, match=r"cannot save parameter 'callbacks'.*set_params\(callbacks=None\)"):
         est.save(tmp_path / "m.skmh")
 
-    def backup(members):  # a callback that would delete a folder when the loaded estimator trains
-        _edit_json(members, "state.json", lambda s: s.update(
-            {"callbacks": [{"__type__": "keras_name", "kind": "callbacks", "name": "BackupAndRestore"}],
-             "callbacks__backup_dir": str(tmp_path)}))
-
+    backup = _edited_state(saved, tmp_path, lambda s: s.update(  # it would delete a folder when the estimator trains
+        {"callbacks": [{"__type__": "keras_name", "kind": "callbacks", "name": "BackupAndRestore"}],
+         "callbacks__backup_dir": str(tmp_path)}))
     with pytest.raises(skmultihead.UnsafeFileError, match="'callbacks'"):
-        skmultihead.load(_rewrite(saved, tmp_path / "b.skmh", backup))
+        skmultihead.load(backup)
 
 
 @pytest.mark.parametrize("case", ["private keras name", "deep nesting", "array bigger than its bytes", "runtime key"])
