@@ -118,7 +118,8 @@ def _from_dataframe(y):
     for name, column in y.items():
         if not (pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype)):
             raise ValueError(f"label column {name!r} has dtype {column.dtype}; label columns hold 0/1 or booleans.")
-        _checked_01(column.to_numpy(dtype=float, na_value=np.nan)[:, None], [name])
+        _checked_01((column.to_numpy(dtype=float, na_value=np.nan) if column.isna().any() else column.to_numpy())[:, None],
+                    [name])
     values = y.to_numpy(dtype=np.float32, na_value=np.nan)
     indicator = values if np.isnan(values).any() else values.astype(np.uint8)  # NaN: that label unknown
     return indicator, IndicatorLayout("dataframe", names, tuple(y.dtypes))

@@ -121,7 +121,7 @@ one = MultiOutputNNClassifier(**params).fit(X, Y)
 with keras.distribution.DataParallel().scope():
     two = MultiOutputNNClassifier(**params).fit(X, Y)
     devices = len(two.model_.weights[0].value.sharding.device_set)
-    from skmultihead._training import _ENGINES  # the batches it trained on were split along the batch axis
+    from skmultihead._engines import _ENGINES  # the batches it trained on were split along the batch axis
     (engine,) = _ENGINES[two.model_].values()
     split = engine._split_batches({"x": np.zeros((2, 50, 3), "float32")})["x"]
     shards = sorted(shard.data.shape[1] for shard in split.addressable_shards)

@@ -1,6 +1,8 @@
 """The training loop: the same training as Keras's fit, without retracing, with callbacks,
-non-finite losses as errors and no global random state touched."""
+non-finite losses as errors, exploding ones as warnings, interrupts that stop the fit and
+no global random state touched."""
 
+import copy
 import gc
 import os
 import random
@@ -8,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import cross_val_score
 
 from skmultihead import MultiLabelNN, MultiOutputNNClassifier
@@ -57,7 +61,7 @@ def test_one_epoch_of_the_loop_equals_one_epoch_of_keras_fit(data, estimator):
     keras_side = make().initialize(X, Y)  # the same initial weights, untrained
     network = keras_side._network
     columns = keras_side._split_targets(Y, reset=False)
-    targets = keras_side._network_targets({n: h.encode(columns[n]) for n, h in keras_side.heads_.items()})
+    targets = keras_side._network_targets({n: h.encode(columns[n]) for n, h in keras_side.heads_.items()}, masks=None)
     history = network.fit(
         keras_side._model_inputs(np.asarray(X, "float64")), targets, sample_weight=weights.astype("float32"),
         batch_size=32, epochs=1, shuffle=False, verbose=0,
@@ -158,20 +162,63 @@ def test_verbose_prints_one_line_per_epoch_with_each_heads_losses(data, capsys):
     assert all(f"{head}_loss: " in lines[-1] for head in est.heads_)
 
 
-def test_a_keyboard_interrupt_keeps_the_finished_epochs(data):
+class Interrupt(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt, as Ctrl-C would, at the end of epoch ``at``."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+class InterruptInKerasFit(Interrupt):
+    def on_train_batch_end(self, batch, logs=None):  # a batch-level hook: Keras's fit
+        pass
+
+
+@pytest.mark.parametrize("interrupt", [Interrupt, InterruptInKerasFit], ids=["loop", "keras_fit"])
+def test_a_keyboard_interrupt_stops_the_fit_and_leaves_a_new_estimator_unfitted(data, interrupt):
     X, Y = data
+    est = MultiOutputNNClassifier(**dict(QUICK, callbacks=[interrupt(at=1)]))
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, Y)
+    assert not hasattr(est, "history_")
+    with pytest.raises(NotFittedError):
+        est.predict(X)
 
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 2:
-                raise KeyboardInterrupt
 
-    with pytest.warns(UserWarning, match="training interrupted in epoch 3 of 5"):
-        est = MultiOutputNNClassifier(**dict(QUICK, epochs=5, callbacks=[Interrupt()])).fit(X, Y)
-    assert len(est.history_["loss"]) == 2
-    two_epochs = MultiOutputNNClassifier(**dict(QUICK, epochs=2)).fit(X, Y)
-    np.testing.assert_allclose(est.predict_head_proba(X)["income"], two_epochs.predict_head_proba(X)["income"],
-                               atol=1e-6)
+@pytest.mark.parametrize("interrupt", [Interrupt, InterruptInKerasFit], ids=["loop", "keras_fit"])
+def test_an_interrupted_refit_or_partial_fit_leaves_the_estimator_as_it_was(data, interrupt):
+    X, Y = data
+    est = MultiOutputNNClassifier(**QUICK).fit(X, Y)
+    history, proba = copy.deepcopy(est.history_), est.predict_head_proba(X)
+    for at, refit in ((1, est.fit), (3, est.partial_fit)):  # partial_fit trains epoch 4 of the network
+        est.set_params(callbacks=[interrupt(at=at)])
+        with pytest.raises(KeyboardInterrupt):
+            refit(X, Y)
+        assert est.history_ == history
+        for head, values in est.predict_head_proba(X).items():
+            np.testing.assert_array_equal(values, proba[head])
+    est.set_params(callbacks=None).partial_fit(X, Y)  # and it trains on from there
+    assert len(est.history_["loss"]) == 4 and est.history_["loss"][:3] == history["loss"]
+
+
+@pytest.mark.parametrize("callbacks", [[], [CountBatches()]], ids=["loop", "keras_fit"])
+def test_a_loss_that_explodes_but_stays_finite_warns_naming_the_head(data, callbacks):
+    X, Y = data
+    exploding = MultiOutputNNClassifier(**dict(QUICK, optimizer__learning_rate=1e4, callbacks=callbacks))
+    with pytest.warns(ConvergenceWarning, match=r"training diverged: .*the loss of head 'age' rose from [0-9.]+ to "
+                      r"[0-9.]+e\+[0-9]+.*lower optimizer__learning_rate"):
+        exploding.fit(X, Y)
+    assert np.isfinite(exploding.history_["age_loss"]).all()
+    with pytest.warns(ConvergenceWarning, match=r"training diverged: the loss rose from [0-9.]+ to [0-9.]+e\+"):
+        exploding.fit(X, Y["age"])  # one output: its loss is the total loss
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MultiOutputNNClassifier(**dict(QUICK, callbacks=callbacks)).fit(X, Y)
 
 
 def test_fit_leaves_the_global_random_generators_alone(data):
