@@ -27,7 +27,7 @@ from ._missing import drop_unlabeled, encode_labeled, target_masks
 from ._params import COMMON, as_sizes, build_optimizer
 from ._predicting import PredictMixin
 from ._routing import RoutedParamsMixin
-from ._settings import TrainingArraysMixin, check_sample_weight, resolve_settings
+from ._settings import TrainingArraysMixin, resolve_settings
 from ._spec import resolve_aux_heads
 
 AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
@@ -202,7 +202,7 @@ class MultiHeadBase(
         n_rows = len(next(iter(columns.values())))
         if n_rows != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {n_rows}; they must have one row per sample.")
-        return X, columns, check_sample_weight(sample_weight, X, self._weighted_heads(columns))
+        return X, columns, self._checked_weights(sample_weight, X, columns)
 
     def _fit_spec(self, columns, classes):
         """The network spec of a new fit: seed, inputs and branches, heads, auxiliary heads."""

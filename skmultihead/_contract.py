@@ -89,9 +89,13 @@ class HeadsContract(abc.ABC):
         """Heads whose targets may miss single entries of a row (see `_missing`)."""
         return ()
 
-    def _weighted_heads(self, columns):
-        """``{key of a per-head sample weight: the head it weighs}`` (see `fit`)."""
-        return {name: name for name in columns}
+    def _weight_keys(self, columns):
+        """The keys ``fit(sample_weight={key: weights})`` accepts (the heads of ``columns``)."""
+        return list(columns)
+
+    def _head_weights(self, by_key):
+        """``{head: row weights}`` from checked ``{key: weights}`` (keys are heads)."""
+        return by_key
 
     @property
     def _shared_trunk(self):

@@ -79,8 +79,12 @@ def engine_for(model, x, y, weights, batch_size, steps_per_call):
     signature = tuple(
         (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
     )
-    key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature,
-           tuple(sorted(weights)) if isinstance(weights, dict) else None, distribution_key())
+    weight_shapes = (  # per output or one array; a weight per row, or per entry of a row
+        tuple((name, np.shape(w)[1:]) for name, w in sorted(weights.items())) if isinstance(weights, dict)
+        else np.shape(weights)[1:]
+    )
+    key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature, weight_shapes,
+           distribution_key())
     engines = _ENGINES.setdefault(model, {})
     if key not in engines:
         _build_for_training(model, x, y, weights)

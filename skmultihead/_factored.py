@@ -196,6 +196,9 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
             self.classes_ = np.arange(len(self._listed))
         return {name: head.fit(columns[name], name) for name, head in heads.items()}
 
+    def _weight_keys(self, columns):
+        return [name for name in columns if name != JOINT]
+
     def _loss_weights(self, head_names):
         return {JOINT: 0.0, **super()._loss_weights(head_names)}
 

@@ -97,7 +97,7 @@ def split_factors(y, separator=None, factor_names=None, factor_shape=None, layou
     for name, values in present.items():
         check_class_labels(values, f"factor {name!r}")
     if given is None:
-        found = layout.classes or tuple(np.unique(_plain_labels(values)) for values in present.values())
+        found = layout.classes or tuple(np.unique(values) for values in present.values())
         if classes is not None and layout.kind in ("single", "joined"):
             every = split_factors(np.asarray(classes), separator, factor_names, factor_shape)[1]
             found = tuple(np.union1d(a, b) for a, b in zip(found, every.classes))
@@ -116,11 +116,6 @@ def _check_whole(labels):
             "label cannot be partly missing. Give the factors as a DataFrame (a column per factor, None where a "
             "factor is unknown) with missing_targets='mask' to train the factors each row has, or drop those rows."
         )
-
-
-def _plain_labels(values):
-    """Labels of an object column without gaps as the numpy dtype they share (str, int, ...)."""
-    return np.asarray(values.tolist()) if values.dtype.kind == "O" and len(values) else values
 
 
 def _replace(layout, **changes):
@@ -199,7 +194,7 @@ def joint_codes(columns, layout):
         complete &= ~pd.isna(columns[name])
     codes = []
     for name, classes in zip(layout.names, layout.classes):
-        values = _plain_labels(columns[name][complete])
+        values = columns[name][complete]
         unknown = np.setdiff1d(values, classes)
         if unknown.size:
             raise ValueError(

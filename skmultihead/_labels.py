@@ -31,6 +31,21 @@ class LabelHeads:
     def _per_entry_heads(self):
         return (HEAD,)
 
+    def _weight_keys(self, columns):
+        return self.target_layout_.classes.tolist()
+
+    def _head_weights(self, by_key):
+        """Per-label weights as one (n_samples, n_labels) matrix (labels not given weigh 1);
+        they weigh each entry of the masked loss, so they need ``missing_targets="mask"``."""
+        if self.missing_targets != "mask" or self._single_label:
+            raise ValueError(
+                "sample_weight per label weighs each label's entries in a loss masked per entry: give "
+                "missing_targets='mask' (and a multilabel target), or one weight per row for every label."
+            )
+        labels = self.target_layout_.classes.tolist()
+        n_rows = len(next(iter(by_key.values())))
+        return {HEAD: np.column_stack([by_key.get(label, np.ones(n_rows, "float32")) for label in labels])}
+
     def _fit_heads(self, columns, classes=None):
         indicator = np.asarray(columns[HEAD])
         known = ~np.isnan(indicator) if indicator.dtype.kind == "f" else np.ones(indicator.shape, bool)

@@ -56,7 +56,7 @@ class MaskedLoss(keras.losses.Loss):
             losses = self.loss.elementwise(values, y_pred)
         else:  # the loss of each entry on its own
             losses = self.loss.call(values[..., None], y_pred[..., None])
-        if self.per_entry and sample_weight is not None:
+        if self.per_entry and sample_weight is not None and len(sample_weight.shape) == 1:  # a weight per row
             sample_weight = keras.ops.expand_dims(keras.ops.convert_to_tensor(sample_weight, dtype=self.dtype), -1)
         return reduce_weighted_values(
             losses, sample_weight=sample_weight, mask=mask, reduction="sum_over_batch_size", dtype=self.dtype
@@ -94,7 +94,7 @@ class MaskedMetric(keras.metrics.Metric):
         values, mask = _split(keras.ops.convert_to_tensor(y_true, dtype=self.dtype), self.per_entry)
         if self.per_entry:
             values, y_pred = values[..., None], y_pred[..., None]
-            if sample_weight is not None:
+            if sample_weight is not None and len(sample_weight.shape) == 1:  # a weight per row
                 sample_weight = keras.ops.expand_dims(sample_weight, -1)
         weight = mask if sample_weight is None else mask * keras.ops.cast(sample_weight, mask.dtype)
         return self.metric.update_state(values, y_pred, sample_weight=weight)

@@ -65,34 +65,38 @@ def resolve_settings(estimator, kwargs, epochs=None, initial_epoch=None, warm_st
     )
 
 
-def check_sample_weight(sample_weight, X, weighted):
+def check_sample_weight(sample_weight, X, keys):
     """``sample_weight`` checked: None, one weight per row for every head, or per head
-    (``{key: weights}`` or a DataFrame with a column per key) as ``{head: weights}``;
-    ``weighted`` maps the accepted keys to the heads they weigh."""
+    (``{key: weights}`` or a DataFrame with a column per key, ``key`` among ``keys``)."""
     if sample_weight is None:
         return None
     if isinstance(sample_weight, pd.DataFrame):
         sample_weight = {str(name): sample_weight[name].to_numpy() for name in sample_weight.columns}
     if not isinstance(sample_weight, dict):
         return _check_sample_weight(sample_weight, X, dtype="float32")
-    by_head = {}
+    by_key = {}
     for key, weights in sample_weight.items():
-        if key not in weighted:
+        if key not in keys:
             raise ValueError(
                 f"sample_weight names {key!r}, which is not a head; per-head weights are given for "
-                f"{quoted(weighted)}.{suggest(str(key), list(weighted))}"
+                f"{quoted(keys)}.{suggest(str(key), list(keys))}"
             )
         weights = np.asarray(weights, dtype="float32")
         if weights.shape != (X.shape[0],):
             raise ValueError(f"sample_weight of head {key!r} has shape {weights.shape}; expected ({X.shape[0]},).")
         if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.any()):
             raise ValueError(f"sample_weight of head {key!r} must be finite, >= 0 and not all zero.")
-        by_head[weighted[key]] = weights
-    return by_head
+        by_key[key] = weights
+    return by_key
 
 
 class TrainingArraysMixin:
     """Encoded targets, weights and validation data as the network's outputs read them."""
+
+    def _checked_weights(self, sample_weight, X, columns):
+        """``sample_weight`` checked: None, one array, or ``{head: weights}``."""
+        weights = check_sample_weight(sample_weight, X, self._weight_keys(columns))
+        return self._head_weights(weights) if isinstance(weights, dict) else weights
 
     def _training_arrays(self, X, targets, masks, sample_weight, settings):
         """``x, y, weights, validation`` for the training loop."""
@@ -144,7 +148,7 @@ class TrainingArraysMixin:
         columns = self._split_targets(y, reset=False)
         masks = target_masks(columns, self.missing_targets, self._per_entry_heads(), require_labels=False)
         targets = {name: encode_labeled(head, columns[name], masks[name]) for name, head in self.heads_.items()}
-        weights = check_sample_weight(sample_weight, X, self._weighted_heads(columns))
+        weights = self._checked_weights(sample_weight, X, columns)
         return self._model_inputs(X), self._network_targets(targets, masks), self._output_weights(weights, len(X))
 
     def _class_weighted(self, class_weight, targets, masks, weights):

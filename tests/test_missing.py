@@ -202,6 +202,15 @@ def test_multilabel_unknown_entries_add_nothing():
     scores = est.score_heads(X, Y)
     predicted = est.predict(X)
     assert scores["tag_01"] == pytest.approx(np.mean(predicted["tag_01"][60:] == Y["tag_01"][60:]))
+    # per-label weights weigh each entry
+    weights = {"tag_00": np.full(len(X), 3.0), "tag_02": np.linspace(0.5, 1.5, len(X))}
+    matrix = np.ones(Y.shape)
+    matrix[:, 0], matrix[:, 2] = weights["tag_00"], weights["tag_02"]
+    weighted = MultiLabelNN(**params).fit(X, Y, sample_weight=weights)
+    losses = -(truth * np.log(start) + (1 - truth) * np.log(1 - start))
+    assert weighted.history_["loss"][0] == pytest.approx((matrix * losses)[known].sum() / known.sum(), rel=1e-4)
+    with pytest.raises(ValueError, match="sample_weight per label .* give missing_targets='mask'"):
+        MultiLabelNN(**QUICK).fit(X, Y.fillna(0), sample_weight=weights)
     tuned = MultiLabelNN(**dict(QUICK, missing_targets="mask"), threshold="auto").fit(X, Y)
     assert np.isfinite(tuned.thresholds_).all() and 0 <= tuned.score(X, Y) <= 1
 
@@ -222,6 +231,10 @@ def test_factored_a_missing_factor_trains_the_others():
     for ours, theirs in zip(weights_of(with_gaps), weights_of(complete)):  # only "distance" trains, on every row
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
     assert with_gaps.history_["distance_loss"] == pytest.approx(complete.history_["distance_loss"], rel=1e-5)
+    heavier = FactoredLabelNN(**params).fit(X, gaps, sample_weight={"distance": np.full(len(X), 2.0)})
+    assert heavier.history_["distance_loss"][0] == pytest.approx(2 * with_gaps.history_["distance_loss"][0], rel=1e-3)
+    with pytest.raises(ValueError, match="sample_weight names 'joint', which is not a head"):
+        FactoredLabelNN(**params).fit(X, gaps, sample_weight={"joint": np.ones(len(X))})
     scores = with_gaps.score_heads(X, gaps)
     assert scores["size"] == pytest.approx(np.mean(with_gaps.predict(X)["size"][71:] == gaps["size"][71:]))
     assert scores["joint"] == pytest.approx(with_gaps.score(X, gaps))
