@@ -24,6 +24,7 @@ from ._forward import forward_plan
 from ._inputs import check_features, resolve_inputs
 from ._lifecycle import NetworkHolder, NetworkMixin
 from ._missing import drop_unlabeled, encode_labeled, target_masks
+from ._own import OwnNetworkMixin
 from ._params import COMMON, as_sizes, build_optimizer
 from ._predicting import PredictMixin
 from ._routing import RoutedParamsMixin
@@ -34,7 +35,7 @@ AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
 
 
 class MultiHeadBase(
-    RoutedParamsMixin, NetworkMixin, PredictMixin, TrainingArraysMixin, HeadsContract, BaseEstimator
+    RoutedParamsMixin, NetworkMixin, PredictMixin, TrainingArraysMixin, OwnNetworkMixin, HeadsContract, BaseEstimator
 ):
     """A Keras functional model with named heads, as a scikit-learn estimator.
 
@@ -207,9 +208,12 @@ class MultiHeadBase(
     def _fit_spec(self, columns, classes):
         """The network spec of a new fit: seed, inputs and branches, heads, auxiliary heads."""
         self._seed = self._draw_seed()
-        self._fit_architecture()
         self.heads_ = self._fit_heads(columns, classes)
-        self.aux_heads_ = self._resolve_aux_heads()
+        if self._own:
+            self._own_spec()
+        else:
+            self._fit_architecture()
+            self.aux_heads_ = self._resolve_aux_heads()
         self.history_ = {}
 
     def _draw_seed(self):
@@ -261,15 +265,16 @@ class MultiHeadBase(
         """The compiled network, its optimizer not yet built (see `_pool.acquire`)."""
         from ._model import build_model, compile_model, seeded_defaults
 
+        user = None
         with seeded_defaults(self._seed):
-            model = build_model(**build_args)
-        return compile_model(model, optimizer=self._optimizer(), **compile_args)
+            model, user = self._build_own() if self._own else (build_model(**build_args), None)
+        return compile_model(model, optimizer=self._optimizer(), user_compile=user, **compile_args)
 
     def _network_args(self):
         """The arguments of `build_model` and `compile_model` (less the model and the
         optimizer, see `_optimizer`) for this fit."""
         trunk = None if self.model is None else functools.partial(self.model, **self._routed("model"))
-        build_args = dict(
+        build_args = {"model": self.model, **self._routed("model")} if self._own else dict(
             input_columns=self.input_columns_,
             heads=self.heads_,
             branches=self.branches_,

@@ -15,7 +15,7 @@ import abc
 import importlib
 
 # attributes built while an estimator runs: never pickled, saved or loaded
-RUNTIME_STATE = ("_fit_callbacks", "_numpy_forward", "_holder")
+RUNTIME_STATE = ("_fit_callbacks", "_numpy_forward", "_holder", "_pending_own")
 
 ESTIMATORS = {}  # class name -> estimator class, filled by `register`
 

@@ -329,6 +329,7 @@ def compile_model(
     run_eagerly=False,
     steps_per_execution=1,
     masked=False,
+    user_compile=None,
 ):
     """Compile with each head's loss, weight and metrics; an auxiliary output takes its
     target head's loss and metrics and its own weight. With ``masked``, every output's
@@ -338,13 +339,16 @@ def compile_model(
     In an ensemble, "members" trains each member on its own loss (its weight divided among
     the members; the mean output's loss is recorded, weight 0); "mean" trains on the loss of
     the mean output (the members' losses are recorded, weight 0). Metrics are the mean
-    output's. ``head_losses`` (``{head: loss}``) replaces heads' own losses.
+    output's. ``head_losses`` (``{head: loss}``) replaces heads' own losses. ``user_compile``
+    (the ``loss``, ``metrics`` and ``loss_weights`` a user's own network was compiled with)
+    replaces them in turn; ``loss_weights`` given to the estimator still win.
     """
+    user = _per_output(user_compile or {}, list(heads))
     outputs = {**heads, **{aux.name: heads[aux.target] for aux in aux_heads}}
-    weights = {name: float(loss_weights.get(name, 1.0)) for name in heads}
+    weights = {name: float(loss_weights.get(name, user["loss_weights"].get(name, 1.0))) for name in heads}
     weights.update({aux.name: float(aux.weight) for aux in aux_heads})
-    head_losses = head_losses or {}
-    losses = {name: head_losses.get(head.name_, head.loss_) for name, head in outputs.items()}
+    head_losses = {**(head_losses or {}), **user["loss"]}
+    losses = {name: head_losses.get(name, head_losses.get(head.name_, head.loss_)) for name, head in outputs.items()}
     if ensemble_size > 1:
         on_members = ensemble_loss == "members"
         for name, head in outputs.items():
@@ -352,7 +356,7 @@ def compile_model(
                 losses[member_name(i, name)] = losses[name]
                 weights[member_name(i, name)] = weights[name] / ensemble_size if on_members else 0.0
             weights[name] = 0.0 if on_members else weights[name]
-    metrics = {name: _metrics(head) for name, head in outputs.items()}
+    metrics = {name: user["metrics"].get(name) or _metrics(head) for name, head in outputs.items()}
     if masked:
         per_entry = {name: head.kind_ == "multilabel" for name, head in outputs.items()}
         per_entry.update({member_name(i, name): per_entry[name] for name in outputs for i in range(ensemble_size)})
@@ -370,6 +374,30 @@ def compile_model(
         steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def _per_output(compiled, names):
+    """``{"loss": {output: loss}, "metrics": {output: [metrics]}, "loss_weights": {output:
+    weight}}`` from compile arguments given as a dict, a list (in output order) or one value
+    for every output."""
+
+    def spread(value, sequence_is_value=False):
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return dict(value)
+        if isinstance(value, (list, tuple)) and not sequence_is_value:
+            return dict(zip(names, value))
+        return {name: value for name in names}
+
+    metrics = compiled.get("metrics")
+    if isinstance(metrics, (list, tuple)) and not any(isinstance(m, (list, tuple, dict)) for m in metrics):
+        metrics = {name: list(metrics) for name in names}  # one list for every output
+    return {
+        "loss": spread(compiled.get("loss")),
+        "metrics": {name: list(m) if isinstance(m, (list, tuple)) else [m] for name, m in spread(metrics).items()},
+        "loss_weights": spread(compiled.get("loss_weights")),
+    }
 
 
 def _metrics(head):

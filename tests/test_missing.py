@@ -261,3 +261,25 @@ def test_every_fit_path_masks(data):
     through_keras = MultiOutputNNClassifier(**params, callbacks=[EveryBatch()]).fit(X, Y)
     for ours, theirs in zip(weights_of(loop), weights_of(through_keras)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("container", ["dict", "array", "polars", "nullable"])
+def test_missing_values_in_every_target_container(container):
+    X, Y = make_social_media(120, random_state=0)
+    gender = Y["gender"].astype(object).where(np.arange(len(Y)) >= 30, None)
+    age = Y["age"].where(np.arange(len(Y)) % 4 != 0)
+    if container == "dict":
+        y = {"age": age.to_numpy(), "gender": gender.to_numpy()}
+    elif container == "array":
+        y = np.column_stack([age.to_numpy(), (gender == "m").astype(float).where(gender.notna())])
+    elif container == "polars":
+        pl = pytest.importorskip("polars")
+        y = pl.DataFrame({"age": age.to_numpy(), "gender": gender.tolist()})
+    else:
+        y = pd.DataFrame({"age": age, "gender": pd.array(gender.tolist(), dtype="string")})
+    with pytest.raises(ValueError, match="missing value"):
+        MultiOutputNNClassifier(**QUICK).fit(X, y)
+    est = MultiOutputNNClassifier(**QUICK, missing_targets="mask").fit(X, y)
+    kinds = sorted(head.kind_ for head in est.heads_.values())
+    assert kinds == ["binary", "regression"]
+    assert np.isfinite(list(est.score_heads(X, y).values())).all()
