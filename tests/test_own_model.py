@@ -177,3 +177,21 @@ def test_multilabel_and_factored_networks_of_ones_own():
     joint = FactoredLabelNN("-", factor_names=["distance", "size"], model=factors, **QUICK).fit(Xf, y)
     assert joint.predict_proba(Xf).shape == (len(Xf), 6) and set(joint.model_.output_names) >= {"joint"}
     np.testing.assert_allclose(joint.predict_proba(Xf).sum(axis=1), 1.0, rtol=1e-5)
+
+
+@keras.saving.register_keras_serializable(package="test_own_model")
+def registered(meta, units=8):
+    return social(meta, None, units)
+
+
+def test_a_registered_builder_saves_and_loads(data, tmp_path):
+    import skmultihead
+
+    X, Y = data
+    est = MultiOutputNNClassifier(model=registered, **QUICK).fit(X, Y)
+    assert est._forward_plan is not None  # its layers are ones the numpy forward pass computes
+    est.save(tmp_path / "own.skmh")
+    pd.testing.assert_frame_equal(skmultihead.load(tmp_path / "own.skmh").predict(X), est.predict(X))
+    unregistered = MultiOutputNNClassifier(model=social, **QUICK).fit(X, Y)
+    with pytest.raises(TypeError, match="cannot save parameter 'model'.*register_keras_serializable"):
+        unregistered.save(tmp_path / "other.skmh")
