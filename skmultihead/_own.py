@@ -214,6 +214,13 @@ class OwnNetworkMixin:
                     f"model has inputs {quoted(names)}; inputs= must group X's columns into inputs of those names "
                     f"(one input takes all of X); got {quoted(self.input_columns_)}."
                 )
+        for tensor in network.inputs:
+            name, width = tensor._keras_history[0].name, len(self.input_columns_[tensor._keras_history[0].name])
+            if tensor.shape[1:] != (width,):
+                raise ValueError(
+                    f"model input {name!r} has shape {tuple(tensor.shape[1:])}, but X gives it {width} column(s); "
+                    f"give it keras.Input(({width},)) or group X's columns with inputs=."
+                )
         self.branches_ = resolve_branches(None, list(self.input_columns_))
         self.aux_heads_ = resolve_aux_heads(self.aux_heads, list(self.heads_), ["trunk"], taken=names)
         self._pending_own = self._wrapped(network), user

@@ -151,6 +151,9 @@ def test_several_inputs_are_matched_by_inputs_groups(data):
     assert est.predict(X).shape == (len(X), 3)
     with pytest.raises(ValueError, match="model has inputs 'first', 'second'; inputs= must group X's columns"):
         MultiOutputNNClassifier(model=build, **QUICK).fit(X, Y)
+    narrow = {"first": list(X.columns[:5]), "second": list(X.columns[5:])}
+    with pytest.raises(ValueError, match=r"model input 'first' has shape \(10,\), but X gives it 5 column"):
+        MultiOutputNNClassifier(model=build, inputs=narrow, **QUICK).fit(X, Y)
 
 
 def test_multilabel_and_factored_networks_of_ones_own():
