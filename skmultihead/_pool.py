@@ -45,11 +45,40 @@ def network_key(model):
         return _KEYS[model]
     compile_config = model.get_compile_config()
     compile_config["optimizer"]["config"].pop("name", None)
-    config = {"model": model.get_config(), "compile": compile_config, "distribution": _BUILT_UNDER.get(model)}
+    config = {"model": _anonymous(model.get_config()), "compile": compile_config, "distribution": _BUILT_UNDER.get(model)}
     key = json.dumps(_without_seeds(config), sort_keys=True, default=str)
     if model.optimizer.built:  # a trained network: its configuration no longer changes
         _KEYS[model] = key
     return key
+
+
+def _anonymous(config):
+    """A functional model's config with its inner layers named by position: a builder of the
+    user's names its layers anew at each call (dense_3, then dense_7), while the names of
+    inputs and outputs, which the estimator feeds and reads, are kept."""
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(layers, list):
+        return config
+    ends = {ref[0] for part in ("input_layers", "output_layers") for ref in _references(config.get(part))}
+    names = {layer.get("name"): f"layer_{i}" for i, layer in enumerate(layers) if layer.get("name") not in ends}
+
+    def rename(value):
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [rename(v) for v in value]
+        return names.get(value, value) if isinstance(value, str) else value
+
+    return {**rename(config), "name": None}
+
+
+def _references(structure):
+    """The ``[layer name, node, tensor]`` references in a config's inputs or outputs."""
+    if isinstance(structure, dict):
+        return [ref for value in structure.values() for ref in _references(value)]
+    if isinstance(structure, (list, tuple)) and structure and isinstance(structure[0], str):
+        return [structure]
+    return [ref for value in (structure or []) for ref in _references(value)]
 
 
 def _without_seeds(config):

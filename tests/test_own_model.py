@@ -198,3 +198,39 @@ def test_a_registered_builder_saves_and_loads(data, tmp_path):
     unregistered = MultiOutputNNClassifier(model=social, **QUICK).fit(X, Y)
     with pytest.raises(TypeError, match="cannot save parameter 'model'.*register_keras_serializable"):
         unregistered.save(tmp_path / "other.skmh")
+
+
+def test_a_builder_and_its_arguments_are_the_architecture_the_pool_reuses(data):
+    from skmultihead._pool import POOL
+    from skmultihead._training import TRACES
+
+    X, Y = data
+    POOL.clear()
+    MultiOutputNNClassifier(model=social, model__units=6, **QUICK).fit(X, Y)
+    traces = sum(TRACES.values())
+    again = MultiOutputNNClassifier(model=social, model__units=6, epochs=3, random_state=1).fit(X, Y)
+    assert sum(TRACES.values()) == traces  # the same architecture: its network and train step reused
+    MultiOutputNNClassifier(model=social, model__units=7, **QUICK).fit(X, Y)
+    assert sum(TRACES.values()) > traces  # other arguments: another network
+    assert np.isfinite(again.history_["loss"]).all()
+
+
+def test_auxiliary_outputs_and_learning_curves(data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skmultihead import HistoryDisplay
+
+    X, Y = data
+
+    def with_aux(meta):
+        network = social(meta, None)
+        hidden = network.layers[1].output
+        outputs = {**network.output, "age_early": keras.layers.Dense(1, name="age_early")(hidden)}
+        return keras.Model(network.inputs, outputs)
+
+    est = MultiOutputNNClassifier(model=with_aux, aux_heads={"age_early": {"target": "age", "weight": 0.5}},
+                                  **QUICK).fit(X, Y)
+    assert "age_early_loss" in est.history_ and set(est.score_aux(X, Y)) == {"age_early"}
+    display = HistoryDisplay.from_estimator(est)
+    assert display.figure_ is not None
