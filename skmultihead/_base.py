@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 
 from ._branches import resolve_branches
 from ._contract import HeadsContract
+from ._early_stopping import EarlyStoppingMixin
 from ._forward import forward_plan
 from ._inputs import check_features, resolve_inputs
 from ._lifecycle import NetworkHolder, NetworkMixin
@@ -35,7 +36,14 @@ AUTO_STEPS_PER_EXECUTION = 64  # batches per call of the compiled train step
 
 
 class MultiHeadBase(
-    RoutedParamsMixin, NetworkMixin, PredictMixin, TrainingArraysMixin, OwnNetworkMixin, HeadsContract, BaseEstimator
+    RoutedParamsMixin,
+    NetworkMixin,
+    PredictMixin,
+    TrainingArraysMixin,
+    EarlyStoppingMixin,
+    OwnNetworkMixin,
+    HeadsContract,
+    BaseEstimator,
 ):
     """A Keras functional model with named heads, as a scikit-learn estimator.
 
@@ -119,7 +127,7 @@ class MultiHeadBase(
         for name in ("epochs", "initial_epoch"):
             if name in kwargs:
                 raise TypeError(f"partial_fit trains one epoch from the current one; it takes no {name!r}.")
-        overrides = dict(epochs=1, initial_epoch=self.current_epoch, warm_start=True, classes=classes)
+        overrides = dict(epochs=1, initial_epoch=self.current_epoch, warm_start=True, classes=classes, partial=True)
         self._fit(X, y, sample_weight, kwargs, **overrides)
         return self
 
@@ -174,26 +182,31 @@ class MultiHeadBase(
         self._holder.commit(previous)
         self._park()
 
-    def _fit_checked(self, X, y, sample_weight, settings):
+    def _fit_checked(self, X_given, y, sample_weight, settings):
         from ._training import check_distribution
 
         check_distribution()
         self._fit_callbacks = self._callbacks()
         cold = not (settings.warm_start and self.initialized_)
-        X, columns, sample_weight = self._check_data(X, y, sample_weight, reset=cold, classes=settings.classes)
+        X, columns, sample_weight = self._check_data(X_given, y, sample_weight, reset=cold, classes=settings.classes)
         masks = target_masks(columns, self.missing_targets, self._per_entry_heads())
-        X, columns, masks, sample_weight = drop_unlabeled(X, columns, masks, sample_weight)
+        X, columns, masks, sample_weight, kept = drop_unlabeled(X, columns, masks, sample_weight)
         if cold:
             self._holder.parked = self._holder.parked_key = None
             labeled = {name: c if name in self._per_entry_heads() else c[masks[name]] for name, c in columns.items()}
             self._fit_spec(labeled, settings.classes)
             self._holder.lease = self._new_lease()
             self._forward_plan = forward_plan(self._network)
+        stopper = None
         if settings.epochs:
+            X, columns, masks, sample_weight, settings, stopper = self._with_early_stopping(
+                X_given, y, kept, X, columns, masks, sample_weight, settings
+            )
             targets = {name: encode_labeled(head, columns[name], masks[name]) for name, head in self.heads_.items()}
             self._train(X, targets, masks, sample_weight, settings)
         else:  # initialize: the network untrained
             self._numpy_forward = self._current_forward()
+        self._record_fit(stopper)
 
     def _check_data(self, X, y, sample_weight, reset, classes=None):
         """X as a float array, ``{head: target column}`` and the sample weights (one array,

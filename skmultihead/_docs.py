@@ -62,6 +62,21 @@ missing_targets : {"error", "mask"}, default="error"
         Fraction of the training rows (the last ones, as in Keras) held out to report
         ``val_*`` in ``history_``. ``fit(X, y, validation_data=(X_val, y_val))`` gives
         validation rows of their own.
+    early_stopping : bool, default=False
+        As in scikit-learn's MLP: hold out ``validation_fraction`` of the training rows
+        (stratified on a single classification head), stop when the validation score has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of
+        the best epoch. ``partial_fit`` refuses it.
+    validation_fraction : float, default=0.1
+        The rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default=1e-4
+        The improvement of the validation score that counts.
+    scoring : str or callable, default="loss"
+        Early stopping's validation score (higher is better): ``"loss"`` (the negated
+        weighted validation loss), a scikit-learn scorer name, or a scorer such as
+        ``head_scorer(head, metric)``.
     shuffle : bool, default=True
         Shuffle the rows before each epoch.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -103,6 +118,14 @@ model_ : keras.Model
         ``<head>_accuracy`` (classification) or ``<head>_mae`` (regression, on the
         standardized target), and ``val_*`` with validation. With one head, Keras
         leaves out the head's name (``loss``, ``accuracy``).
+    n_iter_ : int
+        Epochs trained so far.
+    loss_curve_ : list of float
+        The training loss of each epoch (``history_["loss"]``).
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the validation score of each epoch of the last fit.
+    best_validation_score_ : float or None
+        With ``early_stopping``, the best of them (its epoch's weights are kept).
     input_columns_ : dict of str to list of int
         X's column indices read by each input.
     aux_heads_ : tuple of AuxHead

@@ -116,9 +116,11 @@ class LabelHeads:
         if self._single_label:
             thresholds = np.full(len(self.classes_), np.nan)  # predict takes the most probable class
         if not isinstance(thresholds, str):
+            self.thresholds_ = thresholds  # set first: a scorer may predict while it trains (early_stopping)
             super()._train(X, y, masks, sample_weight, settings)
-            self.thresholds_ = thresholds
             return
+        if not hasattr(self, "thresholds_"):
+            self.thresholds_ = np.full(len(self.classes_), 0.5)  # until tuned
         indicator, known = y[HEAD], masks[HEAD]
         positives = indicator.sum(axis=0)
         rare = [label for label, n in zip(self.classes_.tolist(), positives) if n == 1]

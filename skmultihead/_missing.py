@@ -50,12 +50,12 @@ def target_masks(columns, mode, per_entry=(), require_labels=True):
 
 def drop_unlabeled(X, columns, masks, sample_weight):
     """``X``, ``columns``, ``masks`` and ``sample_weight`` without the rows that have no
-    label for any head (with a warning counting them)."""
+    label for any head (with a warning counting them), and the positions of those kept."""
     keep = np.zeros(len(X), dtype=bool)
     for mask in masks.values():
         keep |= mask.reshape(len(mask), -1).any(axis=1)
     if keep.all():
-        return X, columns, masks, sample_weight
+        return X, columns, masks, sample_weight, np.arange(len(X))
     warnings.warn(
         f"{int((~keep).sum())} row(s) have no label for any head and are left out of the fit "
         f"(rows {np.flatnonzero(~keep)[:5].tolist()}{', ...' if (~keep).sum() > 5 else ''}).",
@@ -68,7 +68,7 @@ def drop_unlabeled(X, columns, masks, sample_weight):
             return {name: rows(v) for name, v in value.items()}
         return None if value is None else value[keep]
 
-    return X[keep], rows(columns), rows(masks), rows(sample_weight)
+    return X[keep], rows(columns), rows(masks), rows(sample_weight), np.flatnonzero(keep)
 
 
 def encode_labeled(head, column, mask):

@@ -40,9 +40,11 @@ class FitSettings:
     validation_batch_size: int = None
     verbose: object = 0
     classes: object = None  # partial_fit's
+    partial: bool = False  # a partial_fit
 
 
-def resolve_settings(estimator, kwargs, epochs=None, initial_epoch=None, warm_start=False, classes=None):
+def resolve_settings(estimator, kwargs, epochs=None, initial_epoch=None, warm_start=False, classes=None,
+                     partial=False):
     """The `FitSettings` of a fit given ``kwargs``, every parameter checked first.
 
     ``epochs`` and ``initial_epoch`` override the resolved ones (``partial_fit`` trains 1
@@ -62,6 +64,7 @@ def resolve_settings(estimator, kwargs, epochs=None, initial_epoch=None, warm_st
         batch_size=AUTO_BATCH_SIZE if batch_size == "auto" else int(batch_size),
         callbacks=callbacks,
         classes=classes,
+        partial=partial,
     )
 
 
