@@ -14,6 +14,7 @@ import numpy as np
 from ._messages import quoted
 from ._params import is_keras
 
+SINGLE_INPUT = "features"  # as a network built from parameters names its one input
 _ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "regression": "linear"}
 
 
@@ -201,11 +202,11 @@ class OwnNetworkMixin:
                 "ensemble_size and branches build a network from parameters; with model= building the whole "
                 "network, leave them at their defaults (write the ensemble or branches in your model)."
             )
-        network, user = build_network(self.model, self._routed("model"), meta_of(self), self._compile_kwargs())
+        network, user = self._build_user_network()
         self.heads_ = binary_as_two_classes(network, self.heads_)
         names = [tensor._keras_history[0].name for tensor in network.inputs]
         if len(names) == 1 and self.inputs is None:
-            self.input_columns_ = {names[0]: list(range(self.n_features_in_))}
+            self.input_columns_ = {SINGLE_INPUT: list(range(self.n_features_in_))}
         else:
             columns = list(getattr(self, "feature_names_in_", []))
             self.input_columns_ = resolve_inputs(self.inputs, self.remainder, self.n_features_in_, columns)
@@ -237,10 +238,22 @@ class OwnNetworkMixin:
         return wrap_network(network, self.heads_, [aux.name for aux in getattr(self, "aux_heads_", ())],
                             joint=self._graph_options().get("joint"))
 
+    def _build_user_network(self):
+        """``(network, user compile arguments)``, seeded by ``random_state``; a single input
+        is named as the estimator feeds it (a builder names its layers anew at each call)."""
+        from ._model import seeded_defaults
+
+        with seeded_defaults(self._seed):
+            network, user = build_network(self.model, self._routed("model"), meta_of(self), self._compile_kwargs())
+        if len(network.inputs) == 1 and self.inputs is None:
+            (tensor,) = network.inputs
+            tensor._keras_history[0].name = tensor.name = SINGLE_INPUT
+        return network, user
+
     def _build_own(self):
         """``(network, user compile arguments)``: the one built for this fit, else a new one."""
         pending = vars(self).pop("_pending_own", None)
         if pending is not None:
             return pending
-        network, user = build_network(self.model, self._routed("model"), meta_of(self), self._compile_kwargs())
+        network, user = self._build_user_network()
         return self._wrapped(network), user

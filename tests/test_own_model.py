@@ -234,3 +234,36 @@ def test_auxiliary_outputs_and_learning_curves(data):
     assert "age_early_loss" in est.history_ and set(est.score_aux(X, Y)) == {"age_early"}
     display = HistoryDisplay.from_estimator(est)
     assert display.figure_ is not None
+
+
+def test_an_unnamed_input_is_fed_without_warnings_and_reused(data):
+    import warnings
+
+    from skmultihead._training import TRACES
+
+    X, Y = data
+
+    def unnamed(meta):
+        inputs = keras.Input((meta["n_features_in_"],))  # Keras names it input_layer, input_layer_1, ...
+        hidden = keras.layers.Dense(5, activation="relu")(inputs)
+        return keras.Model(inputs, {"age": keras.layers.Dense(1, name="age")(hidden),
+                                    "income": keras.layers.Dense(10, activation="softmax", name="income")(hidden),
+                                    "gender": keras.layers.Dense(1, activation="sigmoid", name="gender")(hidden)})
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*must match the names of the corresponding tensors")
+        first = MultiOutputNNClassifier(model=unnamed, **QUICK).fit(X, Y)
+        traces = sum(TRACES.values())
+        MultiOutputNNClassifier(model=unnamed, **QUICK).fit(X, Y)
+    assert sum(TRACES.values()) == traces and list(first.input_columns_) == ["features"]
+
+
+def test_the_example_runs():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).parents[1] / "examples" / "own_model.py"
+    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "own Keras model" in result.stdout and "from parameters" in result.stdout
