@@ -21,13 +21,15 @@ from ._contract import estimator_class
 from ._factors import FactorLayout
 from ._heads import Head
 from ._indicator import IndicatorLayout
+from ._own import SavedNetwork
 from ._params import is_keras
 from ._spec import AuxHead
 from ._targets import TargetLayout
 
 _CLASSES = {
     f"{cls.__module__}.{cls.__qualname__}": cls
-    for cls in (Head, DenseBranch, EmbeddingBranch, AuxHead, TargetLayout, IndicatorLayout, FactorLayout)
+    for cls in (Head, DenseBranch, EmbeddingBranch, AuxHead, TargetLayout, IndicatorLayout, FactorLayout,
+                SavedNetwork)
 }
 # where files written before the modules were split name these classes
 _CLASSES.update({f"skmultihead._targets.{cls.__qualname__}": cls for cls in (IndicatorLayout, FactorLayout)})
@@ -280,6 +282,8 @@ class Decoder:
                 f"unknown class {value['class']!r} at {where or 'the top'} of state.json; a file holds only "
                 "skmultihead's own classes."
             )
+        if cls is SavedNetwork and where != "model":  # the file's declared network, never another parameter
+            raise UnsafeFileError(f"a saved network stands at {where or 'the top'} of state.json; only 'model' holds one.")
         if "fields" in value:
             return cls(**self.decode(value["fields"], where))
         obj = cls.__new__(cls)

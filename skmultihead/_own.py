@@ -257,3 +257,34 @@ class OwnNetworkMixin:
             return pending
         network, user = self._build_user_network()
         return self._wrapped(network), user
+
+
+class SavedNetwork:
+    """The ``model`` parameter of an estimator given a ``keras.Model`` and then saved: the
+    model's Keras config, built again (under Keras's safe mode: no code from the file) at
+    each fit that needs the network. A builder without arguments, as ``model=`` takes it."""
+
+    def __init__(self, config):
+        self.config = config
+
+    @classmethod
+    def of(cls, model):
+        """The Keras model ``model`` as its config."""
+        import keras
+
+        return cls(keras.saving.serialize_keras_object(model))
+
+    def __call__(self):
+        import keras
+
+        return keras.saving.deserialize_keras_object(self.config, safe_mode=True)
+
+    def __getstate__(self):
+        return {"config": self.config}
+
+    def __setstate__(self, state):
+        self.config = state["config"]
+
+    def __repr__(self):
+        name = self.config.get("config", {}).get("name") if isinstance(self.config, dict) else None
+        return f"SavedNetwork({name!r})"

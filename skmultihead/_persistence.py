@@ -36,7 +36,8 @@ from ._codec import ARRAY_KINDS, Decoder, Encoder, UnsafeFileError, parse_json
 from ._contract import ESTIMATORS, RUNTIME_STATE, estimator_class
 from ._heads import Head
 from ._kinds import HEAD_KINDS
-from ._params import as_sizes
+from ._own import SavedNetwork
+from ._params import as_sizes, is_keras
 
 __all__ = ["UnsafeFileError", "load", "save"]
 
@@ -63,6 +64,8 @@ def save(estimator, path, include_optimizer=False):
             )
     if "_parked" in state and not include_optimizer:
         state["_parked"] = {**state["_parked"], "optimizer": None}
+    if is_keras(state.get("model"), "Model"):  # the user's network, as its Keras config
+        state["model"] = SavedNetwork.of(state["model"])
     arrays = []
     encoded = Encoder(arrays).encode(state, "")
     metadata = {

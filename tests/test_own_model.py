@@ -267,3 +267,38 @@ def test_the_example_runs():
     result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "own Keras model" in result.stdout and "from parameters" in result.stdout
+
+
+def test_a_model_instance_saves_as_its_declared_network(data, tmp_path):
+    import json
+    import zipfile
+
+    import skmultihead
+
+    X, Y = data
+    inputs = keras.Input((20,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    network = keras.Model(inputs, {
+        "age": keras.layers.Dense(1, name="age")(hidden),
+        "income": keras.layers.Dense(10, activation="softmax", name="income")(hidden),
+        "gender": keras.layers.Dense(1, activation="sigmoid", name="gender")(hidden),
+    })
+    network.compile(loss={"age": "mean_absolute_error", "income": "sparse_categorical_crossentropy",
+                          "gender": "binary_crossentropy"}, metrics={"age": ["mse"]})
+    est = MultiOutputNNClassifier(model=network, **QUICK).fit(X, Y)
+    est.save(tmp_path / "own.skmh")
+    loaded = skmultihead.load(tmp_path / "own.skmh")
+    pd.testing.assert_frame_equal(loaded.predict(X), est.predict(X))
+    assert type(loaded.model).__name__ == "SavedNetwork"
+    assert "age_mse" in loaded.fit(X, Y).history_  # rebuilt from its config, compiled as the user did
+    # the saved network may stand only where the model parameter does
+    with zipfile.ZipFile(tmp_path / "own.skmh") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    state = json.loads(members["state.json"])
+    state["optimizer"] = state.pop("model")
+    members["state.json"] = json.dumps(state).encode()
+    with zipfile.ZipFile(tmp_path / "moved.skmh", "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with pytest.raises(skmultihead.UnsafeFileError, match="a saved network stands at optimizer"):
+        skmultihead.load(tmp_path / "moved.skmh")
