@@ -302,3 +302,18 @@ def test_a_model_instance_saves_as_its_declared_network(data, tmp_path):
             archive.writestr(name, content)
     with pytest.raises(skmultihead.UnsafeFileError, match="a saved network stands at optimizer"):
         skmultihead.load(tmp_path / "moved.skmh")
+
+
+def test_a_model_that_cannot_be_cloned_is_refused(data):
+    X, Y = data
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return {"age": self.dense(inputs)}
+
+    with pytest.raises(ValueError, match="model: the Keras model given cannot be cloned from its config"):
+        MultiOutputNNClassifier(model=Subclassed(), **QUICK).fit(X, Y[["age"]])
