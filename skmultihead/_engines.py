@@ -265,8 +265,11 @@ class _JaxEngine:
             # a loss averaged over the batch is scaled to the real rows; a masked loss averages
             # over its labeled rows, and the padded rows' targets (zeros) carry no label
             scale = np.repeat(size / np.maximum(real, 1) if not self._masked else np.ones_like(real), size)
-            scale = scale.astype("float32")
             shaped = lambda a: a.reshape(self.steps_per_call, size, *a.shape[1:])  # noqa: E731
+            scale = shaped(scale.astype("float32"))
+
+            def scaled(w):  # a weight per row, or per entry of a row
+                return w * scale.reshape(scale.shape + (1,) * (w.ndim - 2))
 
             def padded(w):
                 out = np.zeros((per_call, *w.shape[1:]), w.dtype)
@@ -277,7 +280,7 @@ class _JaxEngine:
             batches = (
                 {k: shaped(v[taken]) for k, v in x.items()},
                 {k: padded(v) for k, v in y.items()},
-                keras.tree.map_structure(lambda w: w * shaped(scale), metric_weights),
+                keras.tree.map_structure(scaled, metric_weights),
                 metric_weights,
             )
             yield (*self._split_batches(batches), real.astype("int32"), np.int32(math.ceil(n / size)))

@@ -8,7 +8,6 @@ known or not) as many mask columns as target columns. `with_mask` builds such ta
 
 import keras
 import numpy as np
-from keras.src.losses.loss import reduce_weighted_values  # private: keras is pinned below 3.16
 from keras.src.losses.losses import LossFunctionWrapper
 
 
@@ -56,11 +55,14 @@ class MaskedLoss(keras.losses.Loss):
             losses = self.loss.elementwise(values, y_pred)
         else:  # the loss of each entry on its own
             losses = self.loss.call(values[..., None], y_pred[..., None])
-        if self.per_entry and sample_weight is not None and len(sample_weight.shape) == 1:  # a weight per row
-            sample_weight = keras.ops.expand_dims(keras.ops.convert_to_tensor(sample_weight, dtype=self.dtype), -1)
-        return reduce_weighted_values(
-            losses, sample_weight=sample_weight, mask=mask, reduction="sum_over_batch_size", dtype=self.dtype
-        )
+        weights = keras.ops.cast(mask, self.dtype)
+        if sample_weight is not None:
+            sample_weight = keras.ops.cast(sample_weight, self.dtype)
+            if self.per_entry and len(sample_weight.shape) == 1:  # a weight per row
+                sample_weight = keras.ops.expand_dims(sample_weight, -1)
+            weights = weights * sample_weight  # a new tensor: the weights are shared by the outputs
+        # as Keras reduces a masked loss: the weighted sum over the labeled entries / their number
+        return keras.ops.divide_no_nan(keras.ops.sum(losses * weights), keras.ops.sum(keras.ops.cast(mask, self.dtype)))
 
     def call(self, y_true, y_pred):
         raise NotImplementedError("MaskedLoss reduces its losses itself; call the loss object.")
