@@ -189,7 +189,7 @@ class MultiHeadBase(
         self._fit_callbacks = self._callbacks()
         cold = not (settings.warm_start and self.initialized_)
         X, columns, sample_weight = self._check_data(X_given, y, sample_weight, reset=cold, classes=settings.classes)
-        masks = target_masks(columns, self.missing_targets, self._per_entry_heads())
+        masks = target_masks(columns, self.missing_targets, self._per_entry_heads(), require_labels=cold)
         X, columns, masks, sample_weight, kept = drop_unlabeled(X, columns, masks, sample_weight)
         if cold:
             self._holder.parked = self._holder.parked_key = None
@@ -356,8 +356,9 @@ class MultiHeadBase(
             keras_fit=self.run_eagerly or needs_keras_fit(callbacks),
         )
         self._numpy_forward = self._current_forward()  # with the trained weights
-        for key, values in history.items():
-            self.history_.setdefault(key, []).extend(values)
+        # a new dict: a fit that fails after this line leaves the one it started with
+        added = {key: [*self.history_.get(key, []), *values] for key, values in history.items()}
+        self.history_ = {**self.history_, **added}
 
     def __repr__(self, N_CHAR_MAX=700):
         return super().__repr__(N_CHAR_MAX)

@@ -13,6 +13,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from ._targets import as_pandas
+
 
 def held_out_rows(n_rows, fraction, stratify, seed):
     """(training rows, validation rows) for early stopping; errors name the parameter."""
@@ -76,13 +78,15 @@ class EarlyStoppingMixin:
             return X, columns, masks, sample_weight, settings, None
         if settings.partial:
             raise ValueError("partial_fit trains one epoch on the chunk it is given; early_stopping applies to fit.")
-        if settings.validation_data is not None or settings.validation_split:
+        if settings.validation_data is not None or settings.validation_split or settings.validation_freq != 1:
             raise ValueError(
-                "early_stopping holds out validation_fraction of the rows itself; give validation_data or "
-                "validation_split without it (and a Keras EarlyStopping callback), or neither with it."
+                "early_stopping holds out validation_fraction of the rows itself and validates after every epoch; "
+                "give validation_data, validation_split or validation_freq without it (and a Keras EarlyStopping "
+                "callback), or none of them with it."
             )
         scoring = check_scoring(self.scoring, self)
         train, held = held_out_rows(len(X), self.validation_fraction, self._stratify(columns, masks), self._seed)
+        X_given, y_given = as_pandas(X_given), as_pandas(y_given)
         X_held = X_given.iloc[kept[held]] if hasattr(X_given, "iloc") else np.asarray(X_given)[kept[held]]
         y_held = rows_of(y_given, kept[held])
         callback = stopping_callback(self, scoring, X_held, y_held, self.n_iter_no_change, self.tol)

@@ -133,7 +133,10 @@ class LabelHeads:
                 stacklevel=5,
             )
         train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
-        weights = None if sample_weight is None else sample_weight[train]
+        weights = (
+            None if sample_weight is None else {name: w[train] for name, w in sample_weight.items()}
+            if isinstance(sample_weight, dict) else sample_weight[train]
+        )
         super()._train(X[train], {HEAD: indicator[train]}, {HEAD: known[train]}, weights, settings)
         proba = self._probabilities(self._forward(X[held]))
         self.thresholds_ = best_f1_thresholds(indicator[held], proba, known[held])

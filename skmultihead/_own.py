@@ -275,9 +275,12 @@ class SavedNetwork:
         return cls(keras.saving.serialize_keras_object(model))
 
     def __call__(self):
+        import copy
+
         import keras
 
-        return keras.saving.deserialize_keras_object(self.config, safe_mode=True)
+        # a copy: Keras takes keys out of the config it reads
+        return keras.saving.deserialize_keras_object(copy.deepcopy(self.config), safe_mode=True)
 
     def __getstate__(self):
         return {"config": self.config}

@@ -74,7 +74,7 @@ def check_sample_weight(sample_weight, X, keys):
     if sample_weight is None:
         return None
     if isinstance(sample_weight, pd.DataFrame):
-        sample_weight = {str(name): sample_weight[name].to_numpy() for name in sample_weight.columns}
+        sample_weight = {name: column.to_numpy() for name, column in sample_weight.items()}
     if not isinstance(sample_weight, dict):
         return _check_sample_weight(sample_weight, X, dtype="float32")
     by_key = {}

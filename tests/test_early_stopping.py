@@ -41,6 +41,9 @@ def test_a_scorer_and_a_head_scorer_as_the_validation_score(data):
     scorer = head_scorer("gender", "accuracy")
     est = overfitting(early_stopping=True, n_iter_no_change=2, scoring=scorer).fit(X, Y)
     assert est.n_iter_ < 150 and all(0 <= s <= 1 for s in est.validation_scores_)
+    polars = pytest.importorskip("polars")
+    by_polars = overfitting(early_stopping=True, n_iter_no_change=2, scoring=scorer).fit(X, polars.from_pandas(Y))
+    assert by_polars.validation_scores_ == est.validation_scores_
     tags_X, tags_Y = make_tagged_items(200, n_features=10, n_labels=3, n_informative=5, random_state=0)
     tags = MultiLabelNN(hidden_layer_sizes=(16,), epochs=30, early_stopping=True, n_iter_no_change=2,
                         scoring="f1_micro", random_state=0).fit(tags_X, tags_Y)
@@ -68,6 +71,7 @@ def test_bad_settings_name_the_parameter(data):
         (dict(scoring="acuracy"), "scoring='acuracy' is neither 'loss' nor a scikit-learn scorer name"),
         (dict(scoring=head_scorer("gendr", "accuracy")), "scoring is head_scorer('gendr', ...), but the heads are"),
         (dict(validation_split=0.2), "early_stopping holds out validation_fraction of the rows itself"),
+        (dict(fit__validation_freq=2), "early_stopping holds out validation_fraction of the rows itself"),
     ]
     for params, message in cases:
         with pytest.raises(ValueError, match=re.escape(message)):

@@ -211,7 +211,7 @@ def test_multilabel_unknown_entries_add_nothing():
     assert weighted.history_["loss"][0] == pytest.approx((matrix * losses)[known].sum() / known.sum(), rel=1e-4)
     with pytest.raises(ValueError, match="sample_weight per label .* give missing_targets='mask'"):
         MultiLabelNN(**QUICK).fit(X, Y.fillna(0), sample_weight=weights)
-    tuned = MultiLabelNN(**dict(QUICK, missing_targets="mask"), threshold="auto").fit(X, Y)
+    tuned = MultiLabelNN(**dict(QUICK, missing_targets="mask"), threshold="auto").fit(X, Y, sample_weight=weights)
     assert np.isfinite(tuned.thresholds_).all() and 0 <= tuned.score(X, Y) <= 1
 
 
@@ -249,6 +249,9 @@ def test_every_fit_path_masks(data):
     streamed = MultiOutputNNClassifier(hidden_layer_sizes=(8,), random_state=0, missing_targets="mask")
     streamed.partial_fit(X[:120], Y[:120]).partial_fit(X[120:], Y[120:])
     assert len(streamed.history_["loss"]) == 2 and np.isfinite(streamed.history_["gender_loss"]).all()
+    without_gender = Y[120:].assign(gender=None)  # a later chunk may lack a head's labels altogether
+    streamed.partial_fit(X[120:], without_gender)
+    assert len(streamed.history_["loss"]) == 3
     warm = MultiOutputNNClassifier(**QUICK, missing_targets="mask", warm_start=True).fit(X, Y).fit(X, Y)
     assert len(warm.history_["loss"]) == 6
 

@@ -291,6 +291,8 @@ def test_a_model_instance_saves_as_its_declared_network(data, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(X), est.predict(X))
     assert type(loaded.model).__name__ == "SavedNetwork"
     assert "age_mse" in loaded.fit(X, Y).history_  # rebuilt from its config, compiled as the user did
+    loaded.fit(X, Y)
+    clone(loaded).fit(X, Y)  # built again as often as needed
     # the saved network may stand only where the model parameter does
     with zipfile.ZipFile(tmp_path / "own.skmh") as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
