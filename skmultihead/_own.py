@@ -14,6 +14,9 @@ import numpy as np
 from ._messages import quoted
 from ._params import is_keras
 
+# scikeras's target_type_ (scikit-learn's type_of_target) of each head kind
+_TARGET_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel": "multilabel-indicator",
+                 "regression": "continuous"}
 SINGLE_INPUT = "features"  # as a network built from parameters names its one input
 _ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "regression": "linear"}
 
@@ -51,9 +54,13 @@ def meta_of(estimator):
     }
     if len(heads) == 1:
         (head,) = heads.values()
-        meta.update(classes_=head["classes"], n_classes_=None if head["classes"] is None else len(head["classes"]),
-                    target_type_={"binary": "binary", "multiclass": "multiclass", "multilabel": "multilabel-indicator",
-                                  "regression": "continuous"}[head["kind"]], n_outputs_expected_=1)
+        classes = head["classes"]
+        meta.update(
+            classes_=classes,
+            n_classes_=None if classes is None else len(classes),
+            target_type_=_TARGET_TYPES[head["kind"]],
+            n_outputs_expected_=1,
+        )
     return meta
 
 
@@ -137,7 +144,8 @@ def _output_for(name, head, found):
     if name in found:
         tensor, names = found[name], [name]
     elif head.kind_ == "multilabel" and len(found) == 1:  # one (n, n_labels) output, whatever its name
-        (names, tensor), = [(list(found), next(iter(found.values())))]
+        names = list(found)
+        tensor = found[names[0]]
     elif head.kind_ == "multilabel" and all(label in found for label in labels):  # one output per label
         tensor, names = keras.layers.Concatenate(name=name)([found[label] for label in labels]), labels
     else:
