@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
 from ._kinds import (
+    GAUSSIAN_EPSILON,
     CLASSIFICATION, HEAD_KINDS, check_kind, check_no_missing, infer_kind, regression_values, scaling_values,
 )
 from ._messages import quoted
@@ -58,6 +59,10 @@ class Head(BaseEstimator):
         ``(y - mean) / scale``; numbers, or one per column of a 2-D target. Give it (and
         ``classes``) up front to train with ``partial_fit`` on chunks of data: default, the
         mean and standard deviation of the first target the head is fitted on.
+    distribution : {"normal"}, optional
+        Regression heads only: the head learns a mean and a standard deviation per row
+        (positive by construction), trained on the Gaussian negative log-likelihood;
+        ``predict_heads(X, return_std=True)`` gives both, in the target's units.
 
     Attributes
     ----------
@@ -91,7 +96,7 @@ class Head(BaseEstimator):
 
     def __init__(
         self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, classes=None,
-        scaling=None,
+        scaling=None, distribution=None,
     ):
         self.kind = kind
         self.units = units
@@ -101,6 +106,7 @@ class Head(BaseEstimator):
         self.separate = separate
         self.classes = classes
         self.scaling = scaling
+        self.distribution = distribution
 
     # -- fitting -------------------------------------------------------------------------
     def __getstate__(self):
@@ -110,6 +116,7 @@ class Head(BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        state = {"distribution": None, **state}  # heads pickled before there were distributions
         super().__setstate__({**state, "dtype_": unplain(state["dtype_"])} if "dtype_" in state else state)
 
     def fit(self, y, name):
@@ -150,7 +157,7 @@ class Head(BaseEstimator):
         if y.ndim not in (1, 2):
             raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
         kind = self.kind or infer_kind(y, name, self.classes)
-        check_kind(kind, name, self.separate, self.classes, self.scaling)
+        check_kind(kind, name, self.separate, self.classes, self.scaling, self.distribution)
         self.kind_ = kind
         self.ndim_ = y.ndim
         self.dtype_ = y.dtype
@@ -188,13 +195,15 @@ class Head(BaseEstimator):
     def _fit_regression(self, y):
         y = regression_values(y, self.name_)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        if self.distribution is not None:  # a mean and a (raw) scale per column
+            self.n_outputs_ *= 2
         if self.scaling is None:
             self.mean_ = y.mean(axis=0)
             scale = y.std(axis=0)
             self.scale_ = np.where(scale > 0, scale, 1.0)
             return
-        shape = () if y.ndim == 1 else (self.n_outputs_,)
-        self.mean_, self.scale_ = scaling_values(self.scaling, shape, self.name_, self.n_outputs_)
+        shape = () if y.ndim == 1 else (y.shape[1],)
+        self.mean_, self.scale_ = scaling_values(self.scaling, shape, self.name_, y.shape[1] if y.ndim == 2 else 1)
 
     def _classes(self, y):
         """The given classes (checked against the target), else the target's own."""
@@ -259,6 +268,8 @@ class Head(BaseEstimator):
         >>> Head().fit(["a", "b", "c"], "color").loss_
         'sparse_categorical_crossentropy'
         """
+        if self.loss is None and self.distribution is not None:
+            return "skmultihead>gaussian_nll"  # see `_losses`
         return self.loss or HEAD_KINDS[self.kind_]["loss"]
 
     def network_spec(self):
@@ -408,7 +419,8 @@ class Head(BaseEstimator):
         """
         raw = np.asarray(raw)
         if self.kind_ == "regression":
-            values = raw * self.scale_ + self.mean_
+            values = raw[:, : raw.shape[1] // 2] if self.distribution is not None else raw
+            values = values * self.scale_ + self.mean_
             return values.reshape(-1) if self.ndim_ == 1 else values
         if self.kind_ == "multilabel":
             return (raw >= 0.5).astype(self.dtype_)
@@ -418,6 +430,13 @@ class Head(BaseEstimator):
         if self.one_hot_:
             return np.eye(len(self.classes_), dtype=self.dtype_)[codes]
         return self.classes_[codes]
+
+    def std(self, raw):
+        """The standard deviation a ``distribution="normal"`` head predicts, in the
+        target's units, from the network's output ``raw`` (means, then raw scales)."""
+        raw = np.asarray(raw, dtype=float)
+        std = (np.logaddexp(0.0, raw[:, raw.shape[1] // 2 :]) + GAUSSIAN_EPSILON) * self.scale_  # softplus
+        return std.reshape(-1) if self.ndim_ == 1 else std
 
     def score(self, y, prediction, sample_weight=None):
         """Accuracy (classification; subset accuracy for multilabel) or R² (regression), on

@@ -64,8 +64,16 @@ def check_no_missing(y, name):
         )
 
 
-def check_kind(kind, name, separate, classes, scaling):
+GAUSSIAN_EPSILON = 1e-6  # the least standard deviation of a Gaussian head (standardized scale)
+DISTRIBUTIONS = ("normal",)
+
+
+def check_kind(kind, name, separate, classes, scaling, distribution=None):
     """Raise ValueError for an unknown ``kind`` or a head option that does not apply to it."""
+    if distribution is not None and distribution not in DISTRIBUTIONS:
+        raise ValueError(f"head {name!r} has distribution {distribution!r}; the distributions are {quoted(DISTRIBUTIONS)}.")
+    if distribution is not None and kind != "regression":
+        raise ValueError(f"head {name!r} is {kind}; `distribution` applies to regression heads.")
     if kind not in HEAD_KINDS:
         raise ValueError(f"head {name!r} has unknown kind {kind!r}; the kinds are {quoted(HEAD_KINDS)}.")
     if separate and kind != "multilabel":

@@ -151,3 +151,29 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
         config = super().get_config()
         config.update(positive_weights=self.positive_weights, negative_weights=self.negative_weights)
         return config
+
+
+def _gaussian(y_true, y_pred):
+    """(target, mean, standard deviation) of a Gaussian head's target and output."""
+    from ._kinds import GAUSSIAN_EPSILON
+
+    n = keras.ops.shape(y_pred)[-1] // 2
+    mean, std = y_pred[..., :n], keras.ops.softplus(y_pred[..., n:]) + GAUSSIAN_EPSILON
+    return keras.ops.reshape(keras.ops.cast(y_true, y_pred.dtype), keras.ops.shape(mean)), mean, std
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+def gaussian_nll(y_true, y_pred):
+    """The Gaussian negative log-likelihood of the target under a head's (mean, scale)
+    output, the scale made positive by softplus; averaged over the target's columns."""
+    y, mean, std = _gaussian(y_true, y_pred)
+    nll = keras.ops.log(std) + 0.5 * keras.ops.square((y - mean) / std) + 0.5 * float(np.log(2 * np.pi))
+    return keras.ops.mean(nll, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+def gaussian_mean_absolute_error(y_true, y_pred):
+    """The mean absolute error of a Gaussian head's mean."""
+    y, mean, _ = _gaussian(y_true, y_pred)
+    return keras.ops.mean(keras.ops.abs(y - mean), axis=-1)
+

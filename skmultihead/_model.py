@@ -99,6 +99,12 @@ def build_model(
         A head whose output is the joint distribution of all the other (softmax) heads:
         their outer product, flattened row-major (the first head varies slowest).
     """
+    gaussian = [name for name, head in heads.items() if getattr(head, "distribution", None) is not None]
+    if gaussian and ensemble_size > 1:
+        raise ValueError(
+            f"head(s) {gaussian} predict a distribution, which ensemble members do not average yet; "
+            "give ensemble_size=1 or a head without distribution."
+        )
     seeds = Seeds(random_state)
     inputs = {
         name: keras.Input((len(columns),), dtype="int32" if branches[name].token_ids else "float32", name=name)
@@ -348,7 +354,8 @@ def compile_model(
     weights = {name: float(loss_weights.get(name, user["loss_weights"].get(name, 1.0))) for name in heads}
     weights.update({aux.name: float(aux.weight) for aux in aux_heads})
     head_losses = {**(head_losses or {}), **user["loss"]}
-    losses = {name: head_losses.get(name, head_losses.get(head.name_, head.loss_)) for name, head in outputs.items()}
+    losses = {name: _registered(head_losses.get(name, head_losses.get(head.name_, head.loss_)))
+              for name, head in outputs.items()}
     if ensemble_size > 1:
         on_members = ensemble_loss == "members"
         for name, head in outputs.items():
@@ -374,6 +381,13 @@ def compile_model(
         steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def _registered(loss):
+    """A loss named by its registered name ("skmultihead>gaussian_nll") as the object."""
+    if isinstance(loss, str) and ">" in loss:
+        return keras.saving.get_registered_object(loss) or loss
+    return loss
 
 
 def _per_output(compiled, names):
@@ -403,6 +417,10 @@ def _per_output(compiled, names):
 def _metrics(head):
     if head.metrics is not None:
         return list(head.metrics)
+    if getattr(head, "distribution", None) is not None:  # the error of the mean, named as a regression head's
+        from ._losses import gaussian_mean_absolute_error
+
+        return [keras.metrics.MeanMetricWrapper(gaussian_mean_absolute_error, name="mae")]
     class_name, name = HEAD_KINDS[head.kind_]["metric"]
     return [getattr(keras.metrics, class_name)(name=name)]
 

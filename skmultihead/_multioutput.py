@@ -270,7 +270,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         raw = self._predict_raw(X)
         return {name: head.predict_proba(raw[name]) for name, head in self.heads_.items() if head.is_classifier_}
 
-    def predict_heads(self, X):
+    def predict_heads(self, X, return_std=False):
         """Each head's predictions by head name: ``{head: array of shape (n_samples,)}``
         (``(n_samples, n_outputs)`` for 2-D targets), labels in their original form.
 
@@ -278,6 +278,8 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Features, as at fit.
+        return_std : bool, default=False
+            Give each ``distribution="normal"`` head's ``(mean, std)`` instead of its mean.
 
         Returns
         -------
@@ -293,7 +295,17 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         >>> {name: pred.shape for name, pred in est.predict_heads(X).items()}
         {'age': (200,), 'income': (200,), 'gender': (200,)}
         """
-        return self._predict_columns(X)
+        if not return_std:
+            return self._predict_columns(X)
+        gaussian = [name for name, head in self.heads_.items() if head.distribution is not None]
+        if not gaussian:
+            raise ValueError(
+                f"return_std=True gives the standard deviation of heads with distribution='normal'; "
+                f"none of the heads {quoted(self.heads_)} has one."
+            )
+        raw = self._predict_raw(X)
+        predictions = {name: head.decode(raw[name]) for name, head in self.heads_.items()}
+        return {**predictions, **{name: (predictions[name], self.heads_[name].std(raw[name])) for name in gaussian}}
 
     def _join_heads(self, heads, index=None):
         """``{head: predictions}`` in the container kind ``y`` had at fit (as `predict`)."""

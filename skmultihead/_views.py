@@ -176,3 +176,24 @@ class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
     >>> est.head_estimator("age").predict(X).shape
     (200,)
     """
+
+    def predict(self, X, return_std=False):
+        """The head's predictions for ``X``, as scikit-learn's regressors give them.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, as the estimator takes them.
+        return_std : bool, default=False
+            Also the standard deviation of each prediction (a ``distribution="normal"`` head).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (mean, std) with ``return_std``
+        """
+        if not return_std:
+            return super().predict(X)
+        estimator, X = self._final(X)
+        if estimator.heads_[self.head].distribution is None:
+            raise ValueError(f"return_std=True: head {self.head!r} has no distribution (give Head(distribution='normal')).")
+        return estimator.predict_heads(X, return_std=True)[self.head]

@@ -1,0 +1,66 @@
+"""Regression heads that say how sure they are: Head("regression", distribution="normal")."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmultihead import Head, MultiOutputNNClassifier
+
+
+@pytest.fixture(scope="module")
+def heteroscedastic():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.uniform(-1, 1, 1500), "noise": rng.normal(size=1500)})
+    spread = 0.1 + 2.0 * np.abs(X["x"].to_numpy())  # the noise grows with |x|
+    Y = pd.DataFrame({"demand": 100 + 10 * X["x"] + 10 * spread * rng.normal(size=1500),
+                      "churn": np.where(X["x"] + 0.3 * rng.normal(size=1500) > 0, "yes", "no")})
+    return X, Y, 10 * spread
+
+
+@pytest.mark.backend
+def test_a_gaussian_head_learns_a_mean_and_a_spread(heteroscedastic):
+    X, Y, spread = heteroscedastic
+    est = MultiOutputNNClassifier({"demand": Head("regression", distribution="normal")}, hidden_layer_sizes=(32,),
+                                  epochs=60, optimizer__learning_rate=0.01, random_state=0).fit(X, Y)
+    mean, std = est.predict_heads(X, return_std=True)["demand"]
+    assert est.heads_["demand"].n_outputs_ == 2 and (std > 0).all()
+    np.testing.assert_allclose(mean, est.predict(X)["demand"])  # predict gives the mean, in the target's units
+    assert np.corrcoef(std, spread)[0, 1] > 0.8  # wider where the noise is
+    covered = np.abs(Y["demand"] - mean) <= 1.645 * std
+    assert 0.82 <= covered.mean() <= 0.96  # a 90% interval covers about 90%
+    view_mean, view_std = est.head_estimator("demand").predict(X, return_std=True)
+    np.testing.assert_allclose(view_std, std) and np.testing.assert_allclose(view_mean, mean)
+    assert "demand_mae" in est.history_ and est.score_heads(X, Y)["demand"] > 0.1
+
+
+def test_bad_distributions_name_the_head(heteroscedastic):
+    X, Y, _ = heteroscedastic
+    cases = [
+        ({"demand": Head("regression", distribution="laplace")}, "head 'demand' has distribution 'laplace'"),
+        ({"churn": Head(distribution="normal")}, "head 'churn' is binary; `distribution` applies to regression"),
+    ]
+    for heads, message in cases:
+        with pytest.raises(ValueError, match=message):
+            MultiOutputNNClassifier(heads, epochs=1).fit(X, Y)
+    plain = MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="return_std=True gives the standard deviation of heads with distribution"):
+        plain.predict_heads(X, return_std=True)
+    with pytest.raises(ValueError, match="return_std=True: head 'demand' has no distribution"):
+        plain.head_estimator("demand").predict(X, return_std=True)
+    with pytest.raises(ValueError, match="ensemble members do not average yet"):
+        MultiOutputNNClassifier({"demand": Head("regression", distribution="normal")}, ensemble_size=2,
+                                epochs=1).fit(X, Y)
+
+
+def test_a_gaussian_head_round_trips(heteroscedastic, tmp_path):
+    import pickle
+
+    import skmultihead
+
+    X, Y, _ = heteroscedastic
+    est = MultiOutputNNClassifier({"demand": Head("regression", distribution="normal")}, hidden_layer_sizes=(8,),
+                                  epochs=2, random_state=0, missing_targets="mask").fit(X, Y)
+    est.save(tmp_path / "g.skmh")
+    for copy in (skmultihead.load(tmp_path / "g.skmh"), pickle.loads(pickle.dumps(est))):
+        np.testing.assert_allclose(copy.predict_heads(X, return_std=True)["demand"][1],
+                                   est.predict_heads(X, return_std=True)["demand"][1], rtol=1e-6)
