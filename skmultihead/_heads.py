@@ -12,8 +12,16 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
 from ._kinds import (
+    CLASSIFICATION,
     GAUSSIAN_EPSILON,
-    CLASSIFICATION, HEAD_KINDS, check_kind, check_no_missing, infer_kind, regression_values, scaling_values,
+    HEAD_KINDS,
+    check_kind,
+    check_no_missing,
+    infer_kind,
+    middle_quantile,
+    quantile_values,
+    regression_values,
+    scaling_values,
 )
 from ._messages import quoted
 from ._missing import labeled_rows
@@ -28,7 +36,7 @@ class Head(BaseEstimator):
 
     Parameters
     ----------
-    kind : {"binary", "multiclass", "multilabel", "regression"} or None, default=None
+    kind : {"binary", "multiclass", "multilabel", "regression", "quantile"} or None, default=None
         None infers the kind from the target: float values give a regression head (except
         0.0/1.0 only, which is binary); other values give a binary head (two classes) or a
         multiclass head; a 2-D 0/1 target gives a multilabel head. Declare
@@ -59,6 +67,10 @@ class Head(BaseEstimator):
         ``(y - mean) / scale``; numbers, or one per column of a 2-D target. Give it (and
         ``classes``) up front to train with ``partial_fit`` on chunks of data: default, the
         mean and standard deviation of the first target the head is fitted on.
+    quantiles : sequence of float, optional
+        A ``"quantile"`` head's levels in (0, 1), sorted: it learns those quantiles of the
+        target (pinball loss), which never cross; ``predict`` gives the median (or the
+        middle level), ``predict_heads`` all of them.
     distribution : {"normal"}, optional
         Regression heads only: the head learns a mean and a standard deviation per row
         (positive by construction), trained on the Gaussian negative log-likelihood;
@@ -84,7 +96,7 @@ class Head(BaseEstimator):
     >>> from skmultihead import HEAD_KINDS, Head, MultiOutputNNClassifier
     >>> from skmultihead.datasets import make_social_media
     >>> sorted(HEAD_KINDS)
-    ['binary', 'multiclass', 'multilabel', 'regression']
+    ['binary', 'multiclass', 'multilabel', 'quantile', 'regression']
     >>> X, Y = make_social_media(200, random_state=0)
     >>> heads = {"income": Head("multiclass", units=(8,)), "age": "regression"}
     >>> est = MultiOutputNNClassifier(heads, hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, Y)
@@ -96,7 +108,7 @@ class Head(BaseEstimator):
 
     def __init__(
         self, kind=None, *, units=(), activation=None, loss=None, metrics=None, separate=False, classes=None,
-        scaling=None, distribution=None,
+        scaling=None, distribution=None, quantiles=None,
     ):
         self.kind = kind
         self.units = units
@@ -107,6 +119,7 @@ class Head(BaseEstimator):
         self.classes = classes
         self.scaling = scaling
         self.distribution = distribution
+        self.quantiles = quantiles
 
     # -- fitting -------------------------------------------------------------------------
     def __getstate__(self):
@@ -116,7 +129,7 @@ class Head(BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        state = {"distribution": None, **state}  # heads pickled before there were distributions
+        state = {"distribution": None, "quantiles": None, **state}  # heads pickled before these existed
         super().__setstate__({**state, "dtype_": unplain(state["dtype_"])} if "dtype_" in state else state)
 
     def fit(self, y, name):
@@ -157,7 +170,7 @@ class Head(BaseEstimator):
         if y.ndim not in (1, 2):
             raise ValueError(f"the target of head {name!r} has {y.ndim} dimensions; a head's target is 1-D or 2-D.")
         kind = self.kind or infer_kind(y, name, self.classes)
-        check_kind(kind, name, self.separate, self.classes, self.scaling, self.distribution)
+        check_kind(kind, name, self.separate, self.classes, self.scaling, self.distribution, self.quantiles)
         self.kind_ = kind
         self.ndim_ = y.ndim
         self.dtype_ = y.dtype
@@ -193,7 +206,7 @@ class Head(BaseEstimator):
         self.n_outputs_ = y.shape[1]
 
     def _fit_regression(self, y):
-        y = regression_values(y, self.name_)
+        y = regression_values(y, self.name_, self.kind_)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         if self.distribution is not None:  # a mean and a (raw) scale per column
             self.n_outputs_ *= 2
@@ -204,6 +217,11 @@ class Head(BaseEstimator):
             return
         shape = () if y.ndim == 1 else (y.shape[1],)
         self.mean_, self.scale_ = scaling_values(self.scaling, shape, self.name_, y.shape[1] if y.ndim == 2 else 1)
+
+    def _fit_quantile(self, y):
+        self._require_ndim(y, 1, "quantile heads take a 1-D target")
+        self._fit_regression(y)
+        self.n_outputs_ = len(self.quantiles)
 
     def _classes(self, y):
         """The given classes (checked against the target), else the target's own."""
@@ -270,6 +288,8 @@ class Head(BaseEstimator):
         """
         if self.loss is None and self.distribution is not None:
             return "skmultihead>gaussian_nll"  # see `_losses`
+        if self.loss is None and self.kind_ == "quantile":  # a Keras config: `_losses.PinballLoss`
+            return {"class_name": "skmultihead>PinballLoss", "config": {"quantiles": list(map(float, self.quantiles))}}
         return self.loss or HEAD_KINDS[self.kind_]["loss"]
 
     def network_spec(self):
@@ -347,7 +367,7 @@ class Head(BaseEstimator):
         check_no_missing(y, self.name_)
         if y.ndim == 2 and y.shape[1] == 1 and self.ndim_ == 1:
             y = y[:, 0]
-        if self.kind_ == "regression":
+        if self.kind_ in ("regression", "quantile"):
             return ((y.astype(float) - self.mean_) / self.scale_).astype("float32")
         if self.kind_ == "multilabel" or getattr(self, "one_hot_", False):
             if y.ndim != 2 or y.shape[1] != len(self.classes_):
@@ -418,6 +438,8 @@ class Head(BaseEstimator):
         ['a', 'c']
         """
         raw = np.asarray(raw)
+        if self.kind_ == "quantile":
+            return self.quantiles_of(raw)[:, middle_quantile(self.quantiles)]
         if self.kind_ == "regression":
             values = raw[:, : raw.shape[1] // 2] if self.distribution is not None else raw
             values = values * self.scale_ + self.mean_
@@ -430,6 +452,11 @@ class Head(BaseEstimator):
         if self.one_hot_:
             return np.eye(len(self.classes_), dtype=self.dtype_)[codes]
         return self.classes_[codes]
+
+    def quantiles_of(self, raw):
+        """A ``"quantile"`` head's quantiles, shape (n_samples, n_quantiles), in the target's
+        units, from the network's output ``raw``."""
+        return quantile_values(raw) * self.scale_ + self.mean_
 
     def std(self, raw):
         """The standard deviation a ``distribution="normal"`` head predicts, in the
@@ -468,6 +495,6 @@ class Head(BaseEstimator):
         if labeled is None:
             return float("nan")
         prediction, y, sample_weight = labeled
-        if self.kind_ == "regression":
+        if self.kind_ in ("regression", "quantile"):  # R² of the mean or median
             return r2_score(np.asarray(y, dtype=float), prediction, sample_weight=sample_weight)
         return accuracy_score(y, prediction, sample_weight=sample_weight)

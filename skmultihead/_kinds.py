@@ -16,6 +16,8 @@ HEAD_KINDS = {
     },
     "multilabel": {"activation": "sigmoid", "loss": "binary_crossentropy", "metric": ("BinaryAccuracy", "accuracy")},
     "regression": {"activation": "linear", "loss": "mean_squared_error", "metric": ("MeanAbsoluteError", "mae")},
+    # quantiles of the target, non-crossing by construction (see `quantile_values`): pinball loss
+    "quantile": {"activation": "linear", "loss": "skmultihead>PinballLoss", "metric": (None, "mae")},
 }
 CLASSIFICATION = ("binary", "multiclass", "multilabel")
 
@@ -68,8 +70,17 @@ GAUSSIAN_EPSILON = 1e-6  # the least standard deviation of a Gaussian head (stan
 DISTRIBUTIONS = ("normal",)
 
 
-def check_kind(kind, name, separate, classes, scaling, distribution=None):
+def check_kind(kind, name, separate, classes, scaling, distribution=None, quantiles=None):
     """Raise ValueError for an unknown ``kind`` or a head option that does not apply to it."""
+    if (quantiles is None) != (kind != "quantile"):
+        raise ValueError(f"head {name!r}: a 'quantile' head takes `quantiles` (and only it does); its kind is {kind!r}.")
+    if quantiles is not None:
+        levels = np.asarray(quantiles, dtype=float) if np.ndim(quantiles) == 1 else np.array([np.nan])
+        if not (len(levels) and np.isfinite(levels).all() and (levels > 0).all() and (levels < 1).all()
+                and (np.diff(levels) > 0).all()):
+            raise ValueError(
+                f"head {name!r} has quantiles {quantiles!r}; give levels in (0, 1), sorted and without repeats."
+            )
     if distribution is not None and distribution not in DISTRIBUTIONS:
         raise ValueError(f"head {name!r} has distribution {distribution!r}; the distributions are {quoted(DISTRIBUTIONS)}.")
     if distribution is not None and kind != "regression":
@@ -84,11 +95,11 @@ def check_kind(kind, name, separate, classes, scaling, distribution=None):
         raise ValueError(f"head {name!r} is {kind}; `scaling` applies to regression heads.")
 
 
-def regression_values(y, name):
+def regression_values(y, name, kind="regression"):
     """The target of regression head ``name`` as floats: numeric, finite, within float32's range."""
     if y.dtype.kind not in "biuf":
         raise ValueError(
-            f"head {name!r} is a regression head but its target is not numeric "
+            f"head {name!r} is a {kind} head but its target is not numeric "
             f"(dtype {y.dtype}); declare a classification kind or encode the values as numbers."
         )
     y = y.astype(float)
@@ -115,3 +126,18 @@ def scaling_values(scaling, shape, name, n_outputs):
     if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
         raise ValueError(f"scaling of head {name!r} needs finite means and scales > 0; got {scaling!r}.")
     return mean, scale
+
+
+def quantile_values(raw):
+    """A quantile head's output as its quantiles: the first output, then each next one
+    above the last by a softplus, so they never cross."""
+    raw = np.asarray(raw, dtype=float)
+    steps = np.concatenate([raw[:, :1], np.logaddexp(0.0, raw[:, 1:])], axis=1)
+    return np.cumsum(steps, axis=1)
+
+
+def middle_quantile(quantiles):
+    """The position of the median among ``quantiles`` (else the middle one)."""
+    levels = list(np.asarray(quantiles, dtype=float))
+    return levels.index(0.5) if 0.5 in levels else len(levels) // 2
+

@@ -177,3 +177,35 @@ def gaussian_mean_absolute_error(y_true, y_pred):
     y, mean, _ = _gaussian(y_true, y_pred)
     return keras.ops.mean(keras.ops.abs(y - mean), axis=-1)
 
+
+def _quantiles(y_true, y_pred):
+    """(target as a column, the quantiles a head's output stands for: see `_kinds.quantile_values`)."""
+    steps = keras.ops.concatenate([y_pred[..., :1], keras.ops.softplus(y_pred[..., 1:])], axis=-1)
+    y = keras.ops.reshape(keras.ops.cast(y_true, y_pred.dtype), (-1, 1))
+    return y, keras.ops.cumsum(steps, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+class PinballLoss(keras.losses.Loss):
+    """The pinball (quantile) loss of each level of ``quantiles``, averaged over them."""
+
+    def __init__(self, quantiles, name="pinball_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.quantiles = [float(q) for q in quantiles]
+
+    def call(self, y_true, y_pred):
+        y, predicted = _quantiles(y_true, y_pred)
+        levels = keras.ops.convert_to_tensor(self.quantiles, y_pred.dtype)
+        error = y - predicted
+        return keras.ops.mean(keras.ops.maximum(levels * error, (levels - 1.0) * error), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "quantiles": self.quantiles}
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+def quantile_mean_absolute_error(y_true, y_pred, middle=0):
+    """The mean absolute error of a quantile head's ``middle`` quantile (its median)."""
+    y, predicted = _quantiles(y_true, y_pred)
+    return keras.ops.abs(y[:, 0] - predicted[:, middle])
+

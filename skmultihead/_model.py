@@ -384,9 +384,12 @@ def compile_model(
 
 
 def _registered(loss):
-    """A loss named by its registered name ("skmultihead>gaussian_nll") as the object."""
+    """A loss of this package's named by its registered name ("skmultihead>gaussian_nll")
+    or given as a config ({"class_name": "skmultihead>PinballLoss", ...}) as the object."""
     if isinstance(loss, str) and ">" in loss:
         return keras.saving.get_registered_object(loss) or loss
+    if isinstance(loss, dict):
+        return keras.saving.get_registered_object(loss["class_name"])(**loss["config"])
     return loss
 
 
@@ -421,6 +424,12 @@ def _metrics(head):
         from ._losses import gaussian_mean_absolute_error
 
         return [keras.metrics.MeanMetricWrapper(gaussian_mean_absolute_error, name="mae")]
+    if head.kind_ == "quantile":  # the error of the median
+        from ._kinds import middle_quantile
+        from ._losses import quantile_mean_absolute_error
+
+        middle = middle_quantile(head.quantiles)
+        return [keras.metrics.MeanMetricWrapper(quantile_mean_absolute_error, name="mae", middle=middle)]
     class_name, name = HEAD_KINDS[head.kind_]["metric"]
     return [getattr(keras.metrics, class_name)(name=name)]
 

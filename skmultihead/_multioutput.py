@@ -1,6 +1,7 @@
 """MultiOutputNNClassifier: one network, named heads of mixed kinds."""
 
 import numpy as np
+import pandas as pd
 from sklearn.base import MultiOutputMixin, clone
 from sklearn.utils.metaestimators import available_if
 
@@ -41,7 +42,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
     ----------
     heads : dict, default=None
         ``{{head name: kind or Head}}`` overriding the kind inferred from the target
-        (kinds: "binary", "multiclass", "multilabel", "regression"), or giving a head
+        (kinds: "binary", "multiclass", "multilabel", "regression", "quantile"), or giving a head
         its own hidden units, loss or metrics through a `Head`.
     {TRUNK_PARAMETERS}
     {ARCHITECTURE_PARAMETERS}
@@ -280,6 +281,8 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
             Features, as at fit.
         return_std : bool, default=False
             Give each ``distribution="normal"`` head's ``(mean, std)`` instead of its mean.
+            A ``"quantile"`` head gives its quantiles, shape (n_samples, n_quantiles): a
+            DataFrame with a column per level when y was one.
 
         Returns
         -------
@@ -295,17 +298,26 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         >>> {name: pred.shape for name, pred in est.predict_heads(X).items()}
         {'age': (200,), 'income': (200,), 'gender': (200,)}
         """
-        if not return_std:
-            return self._predict_columns(X)
         gaussian = [name for name, head in self.heads_.items() if head.distribution is not None]
-        if not gaussian:
+        if return_std and not gaussian:
             raise ValueError(
                 f"return_std=True gives the standard deviation of heads with distribution='normal'; "
                 f"none of the heads {quoted(self.heads_)} has one."
             )
         raw = self._predict_raw(X)
         predictions = {name: head.decode(raw[name]) for name, head in self.heads_.items()}
-        return {**predictions, **{name: (predictions[name], self.heads_[name].std(raw[name])) for name in gaussian}}
+        for name, head in self.heads_.items():
+            if head.kind_ == "quantile":
+                predictions[name] = self._quantile_frame(head.quantiles_of(raw[name]), head, row_index(X))
+            elif return_std and name in gaussian:
+                predictions[name] = predictions[name], head.std(raw[name])
+        return predictions
+
+    def _quantile_frame(self, values, head, index):
+        """A quantile head's quantiles as an array, or as y was a DataFrame, a DataFrame."""
+        if self.target_layout_.kind != "dataframe":
+            return values
+        return pd.DataFrame(values, columns=[float(q) for q in head.quantiles], index=index)
 
     def _join_heads(self, heads, index=None):
         """``{head: predictions}`` in the container kind ``y`` had at fit (as `predict`)."""

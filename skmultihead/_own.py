@@ -16,9 +16,10 @@ from ._params import is_keras
 
 # scikeras's target_type_ (scikit-learn's type_of_target) of each head kind
 _TARGET_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel": "multilabel-indicator",
-                 "regression": "continuous"}
+                 "regression": "continuous", "quantile": "continuous"}
 SINGLE_INPUT = "features"  # as a network built from parameters names its one input
-_ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "regression": "linear"}
+_ACTIVATIONS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid", "regression": "linear",
+                "quantile": "linear"}
 
 
 def builds_network(model):
@@ -163,7 +164,7 @@ def _output_for(name, head, found):
 
 
 def _needs(head):
-    classes = "" if head.kind_ == "regression" else f" for classes {quoted(head.classes_[:5])}"
+    classes = "" if head.kind_ in ("regression", "quantile") else f" for classes {quoted(head.classes_[:5])}"
     needs = f"{head.kind_}: {head.n_outputs_} unit(s) with activation {_ACTIVATIONS[head.kind_]!r}{classes}"
     return needs + (" (or 2 softmax units)" if head.kind_ == "binary" else "")
 

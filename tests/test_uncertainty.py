@@ -64,3 +64,38 @@ def test_a_gaussian_head_round_trips(heteroscedastic, tmp_path):
     for copy in (skmultihead.load(tmp_path / "g.skmh"), pickle.loads(pickle.dumps(est))):
         np.testing.assert_allclose(copy.predict_heads(X, return_std=True)["demand"][1],
                                    est.predict_heads(X, return_std=True)["demand"][1], rtol=1e-6)
+    bands = MultiOutputNNClassifier({"demand": Head("quantile", quantiles=(0.1, 0.9))}, hidden_layer_sizes=(8,),
+                                    epochs=2, random_state=0).fit(X, Y)
+    bands.save(tmp_path / "q.skmh")
+    pd.testing.assert_frame_equal(skmultihead.load(tmp_path / "q.skmh").predict_heads(X)["demand"],
+                                  bands.predict_heads(X)["demand"])
+
+
+@pytest.mark.backend
+def test_quantile_heads_learn_intervals_that_never_cross(heteroscedastic):
+    X, Y, spread = heteroscedastic
+    levels = (0.05, 0.5, 0.95)
+    est = MultiOutputNNClassifier({"demand": Head("quantile", quantiles=levels)}, hidden_layer_sizes=(32,),
+                                  epochs=60, optimizer__learning_rate=0.01, random_state=0).fit(X, Y)
+    bands = est.predict_heads(X)["demand"]
+    assert list(bands.columns) == list(levels) and bands.index.equals(X.index)  # y was a DataFrame
+    assert (np.diff(bands.to_numpy(), axis=1) >= 0).all()  # by construction
+    np.testing.assert_allclose(est.predict(X)["demand"], bands[0.5])  # predict gives the median
+    inside = ((Y["demand"] >= bands[0.05]) & (Y["demand"] <= bands[0.95])).mean()
+    assert 0.82 <= inside <= 0.96
+    assert np.corrcoef(bands[0.95] - bands[0.05], spread)[0, 1] > 0.8
+    assert "demand_mae" in est.history_ and est.score_heads(X, Y)["demand"] > 0.1
+    as_arrays = MultiOutputNNClassifier({"output_0": Head("quantile", quantiles=levels)}, hidden_layer_sizes=(4,),
+                                        epochs=1).fit(X, Y["demand"].to_numpy())
+    assert as_arrays.predict_heads(X)["output_0"].shape == (len(X), 3)
+
+
+def test_bad_quantiles_name_the_head(heteroscedastic):
+    X, Y, _ = heteroscedastic
+    for quantiles in [(0.5, 0.05), (0.1, 0.1), (0.0, 0.5), (0.5, 1.2)]:
+        with pytest.raises(ValueError, match=r"head 'demand' has quantiles .*; give levels in \(0, 1\), sorted"):
+            MultiOutputNNClassifier({"demand": Head("quantile", quantiles=quantiles)}, epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="head 'demand': a 'quantile' head takes `quantiles`"):
+        MultiOutputNNClassifier({"demand": Head("quantile")}, epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="head 'churn' is a quantile head but its target is not numeric"):
+        MultiOutputNNClassifier({"churn": Head("quantile", quantiles=(0.1, 0.9))}, epochs=1).fit(X, Y)
