@@ -85,7 +85,7 @@ class PredictMixin:
         raw = self._predict_raw(X)
         return {aux.name: self.heads_[aux.target].decode(raw[aux.name]) for aux in self.aux_heads_}
 
-    def head_estimator(self, head):
+    def head_estimator(self, head, quantile=None):
         """One head as a fitted scikit-learn classifier or regressor, for displays,
         calibration, threshold tuning, permutation importance and partial dependence.
 
@@ -94,6 +94,8 @@ class PredictMixin:
         head : str
             A key of ``predict_heads``: a head, a label of `MultiLabelNN`, a factor or
             ``"joint"`` of `FactoredLabelNN`.
+        quantile : float, optional
+            For a ``"quantile"`` head: the level its view predicts (default: the median).
 
         Returns
         -------
@@ -110,7 +112,7 @@ class PredictMixin:
         ('HeadClassifier', 'HeadRegressor')
         """
         self._check_fitted()
-        return head_view(self, head)
+        return head_view(self, head, quantile)
 
     def score_aux(self, X, y, sample_weight=None):
         """Each auxiliary head's score on ``(X, y)``: ``{aux name: score}``, the score its

@@ -4,7 +4,8 @@ A head is a head of `MultiOutputNNClassifier`, a label of `MultiLabelNN`, or a f
 the ``"joint"`` of `FactoredLabelNN` (the keys of ``predict_heads``).
 """
 
-from sklearn.metrics import get_scorer, make_scorer
+import numpy as np
+from sklearn.metrics import get_scorer, make_scorer, mean_pinball_loss
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from ._missing import labeled_rows
@@ -50,7 +51,7 @@ class HeadScorer:
         self._metadata_request = MetadataRequest(owner=self)
 
     def __call__(self, estimator, X, y, sample_weight=None):
-        view = head_view(estimator, self.head)
+        view = head_view(estimator, self.head, self._quantile(estimator))
         y_head = _final_step(estimator)._head_targets(y).get(self.head)
         if y_head is None:
             raise ValueError(f"head_scorer for head {self.head!r}: y has no target for that head.")
@@ -60,6 +61,15 @@ class HeadScorer:
         X, y_head, sample_weight = labeled
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.scorer(view, X, y_head, **kwargs)
+
+    def _quantile(self, estimator):
+        """The level a pinball-loss scorer of a ``"quantile"`` head scores (its ``alpha``)."""
+        head = _final_step(estimator).heads_.get(self.head)
+        if getattr(head, "kind_", None) != "quantile" or getattr(self.scorer, "_score_func", None) is not (
+            mean_pinball_loss
+        ):
+            return None
+        return self.scorer._kwargs.get("alpha", 0.5)
 
     def set_score_request(self, *, sample_weight=None):
         """Whether the scorer receives ``sample_weight`` through metadata routing, as
@@ -104,7 +114,10 @@ def head_scorer(head, metric, **kwargs):
         A scikit-learn scorer name ("accuracy", "balanced_accuracy", "f1_macro",
         "roc_auc", "neg_log_loss", "r2", "neg_mean_absolute_error", ...), a scorer, or a
         metric ``f(y_true, y_pred) -> float`` (greater is better; wrapped with
-        ``make_scorer(metric, **kwargs)``).
+        ``make_scorer(metric, **kwargs)``). For a ``distribution="normal"`` head,
+        ``"log_likelihood"``: the mean Gaussian log-likelihood of the targets. For a
+        ``"quantile"`` head, a pinball-loss scorer (``make_scorer(mean_pinball_loss,
+        alpha=0.05, greater_is_better=False)``) scores the quantile ``alpha``.
     **kwargs
         Passed to ``make_scorer`` with a metric callable (``greater_is_better``,
         ``response_method``, metric arguments); an error with a name or scorer.
@@ -132,7 +145,9 @@ def head_scorer(head, metric, **kwargs):
             f"head_scorer takes keyword arguments {sorted(kwargs)} only with a metric callable, "
             "which they configure through make_scorer; a scorer name or scorer is used as it is."
         )
-    if isinstance(metric, str):
+    if isinstance(metric, str) and metric == "log_likelihood":
+        scorer, name = _log_likelihood, metric
+    elif isinstance(metric, str):
         scorer, name = get_scorer(metric), metric
     elif hasattr(metric, "_score_func"):
         scorer, name = metric, metric._score_func.__name__
@@ -141,3 +156,13 @@ def head_scorer(head, metric, **kwargs):
     else:
         raise TypeError(f"head_scorer metric must be a scorer name or a callable; got {type(metric).__name__}.")
     return HeadScorer(head, scorer, f"{head} {name}")
+
+
+def _log_likelihood(view, X, y, sample_weight=None):
+    """The mean Gaussian log-likelihood of ``y`` under a ``distribution="normal"`` head's
+    predicted mean and standard deviation (higher is better)."""
+    mean, std = view.predict(X, return_std=True)
+    y = np.asarray(y, dtype=float).reshape(np.shape(mean))
+    log_likelihood = -0.5 * np.log(2 * np.pi * std**2) - 0.5 * ((y - mean) / std) ** 2
+    return float(np.average(log_likelihood.reshape(len(y), -1).mean(axis=1), weights=sample_weight))
+

@@ -5,6 +5,7 @@ the ``"joint"`` of `FactoredLabelNN` (the keys of ``predict_heads``). The view s
 estimator's network: nothing is copied, and it follows the estimator when that is refitted.
 """
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.pipeline import Pipeline
 
@@ -12,8 +13,9 @@ from ._messages import quoted, suggest
 from ._missing import labeled_rows
 
 
-def head_view(estimator, head):
-    """``estimator``'s head ``head`` as a `HeadClassifier` or `HeadRegressor`.
+def head_view(estimator, head, quantile=None):
+    """``estimator``'s head ``head`` as a `HeadClassifier` or `HeadRegressor` (predicting
+    the level ``quantile`` of a ``"quantile"`` head, when given).
 
     ``estimator`` is a fitted multi-head estimator or a Pipeline ending in one.
     """
@@ -24,7 +26,9 @@ def head_view(estimator, head):
             f"{head!r} is not a head of this {type(_final_step(estimator)).__name__}; the heads are "
             f"{quoted(heads)}.{suggest(head, heads)}"
         )
-    return (HeadRegressor if classes[head] is None else HeadClassifier)(estimator, head)
+    if classes[head] is not None:
+        return HeadClassifier(estimator, head)
+    return HeadRegressor(estimator, head, quantile)
 
 
 def _final_step(estimator):
@@ -166,6 +170,8 @@ class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
         A multi-head estimator, or a Pipeline ending in one.
     head : str
         The regression head.
+    quantile : float, optional
+        For a ``"quantile"`` head: the level it predicts (default: the median).
 
     Examples
     --------
@@ -177,8 +183,13 @@ class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
     (200,)
     """
 
+    def __init__(self, estimator, head, quantile=None):
+        super().__init__(estimator, head)
+        self.quantile = quantile
+
     def predict(self, X, return_std=False):
-        """The head's predictions for ``X``, as scikit-learn's regressors give them.
+        """The head's predictions for ``X``, as scikit-learn's regressors give them (for a
+        ``"quantile"`` head, its median or the level ``quantile``).
 
         Parameters
         ----------
@@ -191,9 +202,20 @@ class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
         -------
         ndarray of shape (n_samples,), or (mean, std) with ``return_std``
         """
+        if self.quantile is not None:
+            return self._quantile(X)
         if not return_std:
             return super().predict(X)
         estimator, X = self._final(X)
         if estimator.heads_[self.head].distribution is None:
             raise ValueError(f"return_std=True: head {self.head!r} has no distribution (give Head(distribution='normal')).")
         return estimator.predict_heads(X, return_std=True)[self.head]
+
+    def _quantile(self, X):
+        estimator, X = self._final(X)
+        head = estimator.heads_[self.head]
+        levels = [float(q) for q in (head.quantiles or ())]
+        if float(self.quantile) not in levels:
+            raise ValueError(f"head {self.head!r} learns quantiles {levels}; it has none at {self.quantile!r}.")
+        return np.asarray(estimator.predict_heads(X)[self.head])[:, levels.index(float(self.quantile))]
+

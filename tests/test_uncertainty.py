@@ -99,3 +99,33 @@ def test_bad_quantiles_name_the_head(heteroscedastic):
         MultiOutputNNClassifier({"demand": Head("quantile")}, epochs=1).fit(X, Y)
     with pytest.raises(ValueError, match="head 'churn' is a quantile head but its target is not numeric"):
         MultiOutputNNClassifier({"churn": Head("quantile", quantiles=(0.1, 0.9))}, epochs=1).fit(X, Y)
+
+
+def test_scorers_and_out_of_fold_predictions_of_uncertain_heads(heteroscedastic):
+    from sklearn.metrics import make_scorer, mean_pinball_loss
+    from sklearn.model_selection import KFold, cross_validate
+
+    from skmultihead import head_scorer
+    from skmultihead.model_selection import cross_val_predict
+
+    X, Y, _ = heteroscedastic
+    X, Y = X[:400], Y[:400]
+    bands = MultiOutputNNClassifier({"demand": Head("quantile", quantiles=(0.05, 0.5, 0.95))},
+                                    hidden_layer_sizes=(8,), epochs=3, random_state=0).fit(X, Y)
+    low = make_scorer(mean_pinball_loss, alpha=0.05, greater_is_better=False)
+    expected = -mean_pinball_loss(Y["demand"], bands.predict_heads(X)["demand"][0.05], alpha=0.05)
+    assert head_scorer("demand", low)(bands, X, Y) == pytest.approx(expected)
+    np.testing.assert_allclose(bands.head_estimator("demand", quantile=0.95).predict(X),
+                               bands.predict_heads(X)["demand"][0.95])
+    with pytest.raises(ValueError, match=r"head 'demand' learns quantiles \[0.05, 0.5, 0.95\]; it has none at 0.2"):
+        bands.head_estimator("demand", quantile=0.2).predict(X)
+    gaussian = MultiOutputNNClassifier({"demand": Head("regression", distribution="normal")},
+                                       hidden_layer_sizes=(8,), epochs=3, random_state=0)
+    scores = cross_validate(gaussian, X, Y, cv=KFold(2), scoring={"ll": head_scorer("demand", "log_likelihood")})
+    assert np.isfinite(scores["test_ll"]).all()
+    mean, std = gaussian.fit(X, Y).predict_heads(X, return_std=True)["demand"]
+    y = Y["demand"].to_numpy()
+    expected = np.mean(-0.5 * np.log(2 * np.pi * std**2) - 0.5 * ((y - mean) / std) ** 2)
+    assert head_scorer("demand", "log_likelihood")(gaussian, X, Y) == pytest.approx(expected)
+    out_of_fold = cross_val_predict(gaussian, X, Y, cv=KFold(2))
+    assert out_of_fold["demand"].notna().all()  # the means
