@@ -99,11 +99,12 @@ def build_model(
         A head whose output is the joint distribution of all the other (softmax) heads:
         their outer product, flattened row-major (the first head varies slowest).
     """
-    gaussian = [name for name, head in heads.items() if getattr(head, "distribution", None) is not None]
-    if gaussian and ensemble_size > 1:
+    uncertain = [name for name, head in heads.items()
+                 if getattr(head, "distribution", None) is not None or head.kind_ == "quantile"]
+    if uncertain and ensemble_size > 1:
         raise ValueError(
-            f"head(s) {gaussian} predict a distribution, which ensemble members do not average yet; "
-            "give ensemble_size=1 or a head without distribution."
+            f"head(s) {uncertain} predict a distribution or quantiles, which ensemble members do not average "
+            "yet; give ensemble_size=1."
         )
     seeds = Seeds(random_state)
     inputs = {

@@ -95,6 +95,8 @@ def test_bad_quantiles_name_the_head(heteroscedastic):
     for quantiles in [(0.5, 0.05), (0.1, 0.1), (0.0, 0.5), (0.5, 1.2)]:
         with pytest.raises(ValueError, match=r"head 'demand' has quantiles .*; give levels in \(0, 1\), sorted"):
             MultiOutputNNClassifier({"demand": Head("quantile", quantiles=quantiles)}, epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="ensemble members do not average yet"):
+        MultiOutputNNClassifier({"demand": Head("quantile", quantiles=(0.1, 0.9))}, ensemble_size=2, epochs=1).fit(X, Y)
     with pytest.raises(ValueError, match="head 'demand': a 'quantile' head takes `quantiles`"):
         MultiOutputNNClassifier({"demand": Head("quantile")}, epochs=1).fit(X, Y)
     with pytest.raises(ValueError, match="head 'churn' is a quantile head but its target is not numeric"):
