@@ -131,3 +131,14 @@ def test_scorers_and_out_of_fold_predictions_of_uncertain_heads(heteroscedastic)
     assert head_scorer("demand", "log_likelihood")(gaussian, X, Y) == pytest.approx(expected)
     out_of_fold = cross_val_predict(gaussian, X, Y, cv=KFold(2))
     assert out_of_fold["demand"].notna().all()  # the means
+
+
+def test_the_intervals_example_runs():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).parents[1] / "examples" / "penguins_intervals.py"
+    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "90% interval of body mass: covers" in result.stdout
