@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from ._missing import take_rows
 from ._targets import as_pandas
 
 
@@ -93,12 +94,7 @@ class EarlyStoppingMixin:
         settings = dataclasses.replace(
             settings, validation_data=(X_held, y_held), callbacks=[*settings.callbacks, callback]
         )
-
-        def rows(value):
-            return {k: rows(v) for k, v in value.items()} if isinstance(value, dict) else (
-                None if value is None else value[train])
-
-        return X[train], rows(columns), rows(masks), rows(sample_weight), settings, callback
+        return X[train], *(take_rows(v, train) for v in (columns, masks, sample_weight)), settings, callback
 
     def _stratify(self, columns, masks):
         """The labels to stratify the held-out rows by: the joint or only classification

@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from ._heads import Head
 from ._indicator import join_indicator, split_indicator
 from ._messages import quoted
+from ._missing import take_rows
 from ._params import as_sizes
 from ._thresholds import best_f1_thresholds, check_thresholds, holdout_rows
 
@@ -133,10 +134,7 @@ class LabelHeads:
                 stacklevel=5,
             )
         train, held = holdout_rows(indicator, self.threshold_holdout, self._seed)
-        weights = (
-            None if sample_weight is None else {name: w[train] for name, w in sample_weight.items()}
-            if isinstance(sample_weight, dict) else sample_weight[train]
-        )
+        weights = take_rows(sample_weight, train)
         super()._train(X[train], {HEAD: indicator[train]}, {HEAD: known[train]}, weights, settings)
         proba = self._probabilities(self._forward(X[held]))
         self.thresholds_ = best_f1_thresholds(indicator[held], proba, known[held])

@@ -62,13 +62,14 @@ def drop_unlabeled(X, columns, masks, sample_weight):
         UserWarning,
         stacklevel=5,
     )
+    return X[keep], *(take_rows(v, keep) for v in (columns, masks, sample_weight)), np.flatnonzero(keep)
 
-    def rows(value):
-        if isinstance(value, dict):
-            return {name: rows(v) for name, v in value.items()}
-        return None if value is None else value[keep]
 
-    return X[keep], rows(columns), rows(masks), rows(sample_weight), np.flatnonzero(keep)
+def take_rows(value, rows):
+    """``rows`` of an array, of each array of a (nested) dict, or None."""
+    if isinstance(value, dict):
+        return {name: take_rows(v, rows) for name, v in value.items()}
+    return None if value is None else value[rows]
 
 
 def encode_labeled(head, column, mask):

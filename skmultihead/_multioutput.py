@@ -209,8 +209,8 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         """
         return join_targets(self._predict_columns(X), self.target_layout_, index=row_index(X))
 
-    def _predict_columns(self, X):
-        raw = self._predict_raw(X)
+    def _predict_columns(self, X, raw=None):
+        raw = self._predict_raw(X) if raw is None else raw
         return {name: head.decode(raw[name]) for name, head in self.heads_.items()}
 
     @available_if(_has_classification_head)
@@ -305,7 +305,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
                 f"none of the heads {quoted(self.heads_)} has one."
             )
         raw = self._predict_raw(X)
-        predictions = {name: head.decode(raw[name]) for name, head in self.heads_.items()}
+        predictions = self._predict_columns(X, raw)
         for name, head in self.heads_.items():
             if head.kind_ == "quantile":
                 predictions[name] = self._quantile_frame(head.quantiles_of(raw[name]), head, row_index(X))

@@ -30,6 +30,14 @@ def social(meta, compile_kwargs, units=16, gender_units=1):
     })
 
 
+def compiled_social(**compile_args):
+    """`social` as a Keras model instance, compiled by its user: MAE for age, with an MSE metric."""
+    network = social({"n_features_in_": 20, "heads": {"income": {"n_outputs": 10}}}, None, units=8)
+    network.compile(loss={"age": "mean_absolute_error", "income": "sparse_categorical_crossentropy",
+                          "gender": "binary_crossentropy"}, metrics={"age": ["mse"]}, **compile_args)
+    return network
+
+
 @pytest.fixture(scope="module")
 def data():
     return make_social_media(240, random_state=0)
@@ -82,15 +90,7 @@ def test_two_softmax_units_serve_a_binary_head(data):
 
 def test_a_compiled_model_instance_keeps_its_compile_and_is_never_trained_in_place(data):
     X, Y = data
-    inputs = keras.Input((20,))
-    hidden = keras.layers.Dense(8, activation="relu")(inputs)
-    network = keras.Model(inputs, {
-        "age": keras.layers.Dense(1, name="age")(hidden),
-        "income": keras.layers.Dense(10, activation="softmax", name="income")(hidden),
-        "gender": keras.layers.Dense(1, activation="sigmoid", name="gender")(hidden),
-    })
-    network.compile(loss={"age": "mean_absolute_error", "income": "sparse_categorical_crossentropy",
-                          "gender": "binary_crossentropy"}, loss_weights={"age": 0.0}, metrics={"age": ["mse"]})
+    network = compiled_social(loss_weights={"age": 0.0})
     before = [np.array(w) for w in network.get_weights()]
     est = MultiOutputNNClassifier(model=network, **QUICK).fit(X, Y)
     assert "age_mse" in est.history_ and est._network.loss["age"] == "mean_absolute_error"
@@ -276,15 +276,7 @@ def test_a_model_instance_saves_as_its_declared_network(data, tmp_path):
     import skmultihead
 
     X, Y = data
-    inputs = keras.Input((20,))
-    hidden = keras.layers.Dense(8, activation="relu")(inputs)
-    network = keras.Model(inputs, {
-        "age": keras.layers.Dense(1, name="age")(hidden),
-        "income": keras.layers.Dense(10, activation="softmax", name="income")(hidden),
-        "gender": keras.layers.Dense(1, activation="sigmoid", name="gender")(hidden),
-    })
-    network.compile(loss={"age": "mean_absolute_error", "income": "sparse_categorical_crossentropy",
-                          "gender": "binary_crossentropy"}, metrics={"age": ["mse"]})
+    network = compiled_social()
     est = MultiOutputNNClassifier(model=network, **QUICK).fit(X, Y)
     est.save(tmp_path / "own.skmh")
     loaded = skmultihead.load(tmp_path / "own.skmh")
