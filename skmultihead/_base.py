@@ -243,10 +243,16 @@ class MultiHeadBase(
         new = self._acquire_network(own)
         return lease if new.model is own else new
 
-    def _rebuild(self):
-        """A lease of a network built again from the parameters (for a parked one)."""
-        self._fit_callbacks = self._callbacks()  # steps_per_execution depends on them
-        return self._acquire_network(own=None)
+    def _rebuild(self, network=None):
+        """A lease of ``network`` (idle, of this architecture), else of one built again from
+        the parameters, for a parked one."""
+        from ._pool import Lease
+
+        if network is None:
+            self._fit_callbacks = self._callbacks()  # steps_per_execution depends on them
+            return self._acquire_network(own=None)
+        self._weigh_losses(network)
+        return Lease(network)
 
     def _acquire_network(self, own):
         """A `Lease` of a network in this fit's initial state (see `_pool.ModelPool.acquire`)."""
@@ -255,7 +261,9 @@ class MultiHeadBase(
         args = self._network_args()
         optimizer = self.optimizer, self._routed("optimizer")
         start = start_key(self._seed, type(self), optimizer, *args)
-        return Lease(POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own))
+        network = POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own)
+        self._weigh_losses(network)
+        return Lease(network)
 
     def _fit_architecture(self):
         """Resolve the inputs and branches (``input_columns_``, ``branches_``)."""
@@ -302,16 +310,21 @@ class MultiHeadBase(
         )
         compile_args = dict(
             heads=self.heads_,
-            loss_weights=self._loss_weights(list(self.heads_)),
             aux_heads=self.aux_heads_,
             ensemble_size=int(self.ensemble_size),
-            ensemble_loss=self.ensemble_loss,
             head_losses=self._head_losses(),
             run_eagerly=self.run_eagerly,
             steps_per_execution=self._steps_per_execution(),
             masked=self.missing_targets == "mask",
         )
         return build_args, compile_args
+
+    def _weigh_losses(self, network):
+        """Give ``network``'s loss weight variables this estimator's ``loss_weights``."""
+        from ._loss_weights import set_loss_weights
+
+        set_loss_weights(network, self.heads_, self._loss_weights(list(self.heads_)), aux_heads=self.aux_heads_,
+                         ensemble_size=int(self.ensemble_size), ensemble_loss=self.ensemble_loss)
 
     def _steps_per_execution(self):
         import keras
@@ -335,6 +348,7 @@ class MultiHeadBase(
         from ._training import needs_keras_fit, train
 
         x, y, weights, validation = self._training_arrays(X, targets, masks, sample_weight, settings)
+        self._weigh_losses(self._network)
         callbacks = [*self._fit_callbacks, *settings.callbacks]
         start = settings.initial_epoch
         history = train(

@@ -316,11 +316,14 @@ class _JaxEngine:
         return metrics, _floats(self._jax.device_get(self._results(metrics)))
 
     def _reset_metrics(self):
-        """The metric variables' values after a reset (kept: resetting is not free)."""
+        """The metric variables' values after a reset (kept: resetting is not free), with
+        the loss weights as they are now (`_loss_weights`: a reset keeps them)."""
+        variables = self.model.metrics_variables
         if self._metrics_reset is None:
             self.model.reset_metrics()
-            self._metrics_reset = [v.value for v in self.model.metrics_variables]
-        return self._metrics_reset
+            self._metrics_reset = [v.value for v in variables]
+        weights = {id(v) for v in self.model.skmultihead_loss_weights.variables}
+        return [v.value if id(v) in weights else value for v, value in zip(variables, self._metrics_reset)]
 
     def _metric_results(self, metrics):
         """``model.get_metrics_result()`` for these metric variable values (the metric

@@ -28,13 +28,13 @@ class NetworkHolder:
         return self.lease is not None or self.parked is not None
 
     def take(self, rebuild):
-        """The lease, taking a network again when parked: an idle one of the architecture
-        from the pool, else ``rebuild()``'s lease, given the parked values."""
+        """The lease, taking a network again when parked: ``rebuild(network)``'s lease of an
+        idle one of the architecture from the pool (None if there is none), given the
+        parked values."""
         if self.lease is None:
-            from ._pool import POOL, Lease
+            from ._pool import POOL
 
-            network = POOL.take(self.parked_key)
-            lease = rebuild() if network is None else Lease(network)
+            lease = rebuild(POOL.take(self.parked_key))
             assign(lease.model, **self.parked)  # may refuse the values: then it stays parked
             self.lease, self.parked, self.parked_key = lease, None, None
             self.commit(previous=None)

@@ -10,6 +10,7 @@ import numpy as np
 from ._kinds import HEAD_KINDS
 
 from ._losses import MaskedLoss, MaskedMetric
+from ._loss_weights import attach_loss_weights
 from ._spec import layer_rates, member_name
 
 
@@ -328,46 +329,35 @@ def compile_model(
     heads,
     *,
     optimizer,
-    loss_weights,
     aux_heads=(),
     ensemble_size=1,
-    ensemble_loss="members",
     head_losses=None,
     run_eagerly=False,
     steps_per_execution=1,
     masked=False,
     user_compile=None,
 ):
-    """Compile with each head's loss, weight and metrics; an auxiliary output takes its
-    target head's loss and metrics and its own weight. With ``masked``, every output's
-    targets carry a mask of the rows (multilabel: the entries) that have a label, and its
-    loss and metrics count those only (`_losses.MaskedLoss`).
+    """Compile with each head's loss and metrics; an auxiliary output takes its target
+    head's loss and metrics. The losses are weighed by variables (`_loss_weights`: set them
+    with `set_loss_weights` before training). With ``masked``, every output's targets carry
+    a mask of the rows (multilabel: the entries) that have a label, and its loss and
+    metrics count those only (`_losses.MaskedLoss`).
 
-    In an ensemble, "members" trains each member on its own loss (its weight divided among
-    the members; the mean output's loss is recorded, weight 0); "mean" trains on the loss of
-    the mean output (the members' losses are recorded, weight 0). Metrics are the mean
-    output's. ``head_losses`` (``{head: loss}``) replaces heads' own losses. ``user_compile``
-    (the ``loss``, ``metrics`` and ``loss_weights`` a user's own network was compiled with)
-    replaces them in turn; ``loss_weights`` given to the estimator still win.
+    In an ensemble every member has its head's loss; metrics are the mean output's.
+    ``head_losses`` (``{head: loss}``) replaces heads' own losses. ``user_compile`` (the
+    ``loss``, ``metrics`` and ``loss_weights`` a user's own network was compiled with)
+    replaces them in turn; its ``loss_weights`` are the defaults of the estimator's.
     """
     user = _per_output(user_compile or {}, list(heads))
     outputs = {**heads, **{aux.name: heads[aux.target] for aux in aux_heads}}
-    weights = {name: float(loss_weights.get(name, user["loss_weights"].get(name, 1.0))) for name in heads}
-    weights.update({aux.name: float(aux.weight) for aux in aux_heads})
     head_losses = {**(head_losses or {}), **user["loss"]}
     losses = {name: _registered(head_losses.get(name, head_losses.get(head.name_, head.loss_)))
               for name, head in outputs.items()}
-    if ensemble_size > 1:
-        on_members = ensemble_loss == "members"
-        for name, head in outputs.items():
-            for i in range(ensemble_size):
-                losses[member_name(i, name)] = losses[name]
-                weights[member_name(i, name)] = weights[name] / ensemble_size if on_members else 0.0
-            weights[name] = 0.0 if on_members else weights[name]
+    members = {member_name(i, name): name for name in outputs for i in range(ensemble_size)} if ensemble_size > 1 else {}
+    losses.update({member: losses[name] for member, name in members.items()})
     metrics = {name: user["metrics"].get(name) or _metrics(head) for name, head in outputs.items()}
     if masked:
-        per_entry = {name: head.kind_ == "multilabel" for name, head in outputs.items()}
-        per_entry.update({member_name(i, name): per_entry[name] for name in outputs for i in range(ensemble_size)})
+        per_entry = {name: outputs[members.get(name, name)].kind_ == "multilabel" for name in losses}
         losses = {name: MaskedLoss(loss, per_entry[name]) for name, loss in losses.items()}
         metrics = {
             name: [MaskedMetric(_metric_object(m, outputs[name]), per_entry[name]) for m in metrics[name]]
@@ -376,11 +366,11 @@ def compile_model(
     model.compile(
         optimizer=optimizer,
         loss=losses,
-        loss_weights=weights,
         metrics=metrics,
         run_eagerly=run_eagerly,
         steps_per_execution=steps_per_execution,
     )
+    attach_loss_weights(model, list(losses), user["loss_weights"])
     return model
 
 

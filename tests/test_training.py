@@ -362,3 +362,27 @@ def test_class_weight_weighs_each_heads_rows_by_class(data):
         MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight={"age": {1: 2.0}})
     with pytest.raises(ValueError, match=r"class_weight must be \{head: .* 2 binary or multiclass heads"):
         MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight="balanced")
+
+
+def test_other_loss_weights_reuse_the_train_step_and_train_as_compiled_constants(data):
+    X, Y = data
+    weights = {"age": 0.25, "gender": 3.0, "income": 0.0}
+    make = lambda **kw: MultiOutputNNClassifier(**dict(QUICK, shuffle=False, **kw))  # noqa: E731
+    make(loss_weights={"gender": 0.5}).fit(X, Y)
+    traces = dict(TRACES)
+    ours = make(loss_weights=weights).fit(X, Y)
+    assert dict(TRACES) == traces  # the network and its train step of the first fit, weights as values
+    start = make(loss_weights=weights).initialize(X, Y)._network  # the same initial weights
+    twin = keras.models.clone_model(start)
+    twin.set_weights(start.get_weights())
+    twin.compile(optimizer=keras.optimizers.Adam(), loss=dict(start.loss), loss_weights=weights)  # constants
+    columns = ours._split_targets(Y, reset=False)
+    targets = {n: h.encode(columns[n]) for n, h in ours.heads_.items()}
+    history = twin.fit(ours._model_inputs(np.asarray(X, "float64")), targets, batch_size=32, epochs=3, shuffle=False,
+                       verbose=0)
+    for mine, theirs in zip(_weights(ours), [keras.ops.convert_to_numpy(v) for v in twin.trainable_variables],
+                            strict=True):
+        np.testing.assert_allclose(mine, theirs, atol=1e-5)
+    for name, values in history.history.items():  # each head's unweighted loss; the weighted total
+        assert ours.history_[name] == pytest.approx(values, rel=1e-5), name
+    assert ours.history_["income_loss"][-1] > 0  # weighed 0, still computed and recorded
