@@ -1,8 +1,9 @@
 """Training engines: one per Keras backend, each running the network's compiled train step
 over in-memory arrays, many batches per call (the loop around them is `_training`).
 
-- TensorFlow: one ``tf.function`` loops over the given rows' batches and calls
-  ``model.train_step``; the number of rows and the batch size are inputs to it, so a
+- TensorFlow: one ``tf.function`` loops over the given rows' batches and runs the lean
+  train step of `_tf_step` on each (a network whose class overrides Keras's train step:
+  ``model.train_step``); the number of rows and the batch size are inputs to it, so a
   partial last batch, a new number of rows or another batch size reuse the same trace.
 - JAX: one jitted function runs up to ``steps_per_call`` batches of a fixed shape through
   Keras's stateless pieces (``compute_loss_and_updates``, ``optimizer.stateless_apply``,
@@ -38,6 +39,7 @@ from ._losses import MaskedLoss
 
 TRACES = collections.Counter()  # compiled functions traced, by kind: tests count them
 _ENGINES = weakref.WeakKeyDictionary()  # model -> {key: engine}
+KERAS_TRAIN_STEP = False  # True: TensorFlow trains through Keras's train_step, not `_tf_step` (tests compare them)
 
 
 def is_masked(model):
@@ -115,14 +117,36 @@ class _TensorFlowEngine:
         tf = self._tf
         data = tf.nest.map_structure(tf.convert_to_tensor, (x, y, _float32(weights)))
         if self._train is None:
+            from ._tf_step import epoch_of_lean_steps, lean_step_applies
+
             spec = tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data)
             signature = [spec, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32),
                          tf.TensorSpec((), tf.bool)]  # data, order of the rows, batch size, reset the metrics
-            self._train = tf.function(self._epoch_function(self.model.train_step, "train"), input_signature=signature)
-            self._test = tf.function(self._epoch_function(self.model.test_step, "test"), input_signature=signature)
+            model = self.model
+            lean = lean_step_applies(model) and not KERAS_TRAIN_STEP
+            train = (lambda *args: epoch_of_lean_steps(model, *args)) if lean else self._batches(model.train_step)
+            self._train = tf.function(self._epoch_function(train, "train"), input_signature=signature)
+            self._test = tf.function(self._epoch_function(self._batches(model.test_step), "test"),
+                                     input_signature=signature)
         return data
 
-    def _epoch_function(self, step, kind):
+    def _batches(self, step):
+        """A loop calling ``step`` on each batch of the rows ``order``."""
+        tf = self._tf
+
+        def loop(data, order, batch_size):
+            n = tf.shape(order)[0]
+
+            def body(i):
+                rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
+                step(tf.nest.map_structure(lambda a: tf.gather(a, rows), data))
+                return (i + 1,)
+
+            tf.while_loop(lambda i: i * batch_size < n, body, (tf.constant(0),))
+
+        return loop
+
+    def _epoch_function(self, loop, kind):
         tf, model = self._tf, self.model
 
         @tf.autograph.experimental.do_not_convert
@@ -135,14 +159,7 @@ class _TensorFlowEngine:
                 return tf.constant(True)
 
             tf.cond(reset, reset_metrics, lambda: tf.constant(False))  # an input: one trace either way
-            n = tf.shape(order)[0]
-
-            def body(i):
-                rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
-                step(tf.nest.map_structure(lambda a: tf.gather(a, rows), data))
-                return (i + 1,)
-
-            tf.while_loop(lambda i: i * batch_size < n, body, (tf.constant(0),))
+            loop(data, order, batch_size)
             return model.get_metrics_result()
 
         return run

@@ -72,8 +72,11 @@ def test_the_same_builder_trains_as_scikeras_trains_it(case, batch_size):
     ours = MultiOutputNNClassifier(model=get_model, random_state=0, **optimizer, **routed, **training).fit(X, y)
 
     assert type(ours.model_.optimizer) is type(theirs.model_.optimizer)
-    np.testing.assert_allclose(ours.history_["loss"], theirs.history_["loss"], rtol=1e-5)
-    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-5, atol=1e-6)
+    # on TensorFlow plain Adam updates with the fused kernel, where 1 - beta_1 rounds apart in float32
+    fused = keras.backend.backend() == "tensorflow" and optimizer["optimizer"] == "adam"
+    rtol, atol = (1e-4, 1e-5) if fused else (1e-5, 1e-6)
+    np.testing.assert_allclose(ours.history_["loss"], theirs.history_["loss"], rtol=rtol)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=rtol, atol=atol)
     np.testing.assert_array_equal(np.asarray(ours.predict(X)), theirs.predict(X))
     np.testing.assert_array_equal(ours.classes_, theirs.classes_)
 

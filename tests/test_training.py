@@ -323,13 +323,16 @@ def test_class_weight_weighs_each_heads_rows_by_class(data):
     by_class = MultiOutputNNClassifier(**QUICK).fit(X, gender, class_weight={"f": 5.0, "m": 1.0})
     by_sample = MultiOutputNNClassifier(**QUICK).fit(X, gender, sample_weight=np.where(gender == "f", 5.0, 1.0))
     np.testing.assert_allclose(by_class.predict_proba(X), by_sample.predict_proba(X), atol=1e-6)
-    # per-output weights train alike in the loop and in Keras's fit over the same batches
+    # per-output weights train alike in the loop and in Keras's fit over the same batches (SGD: Keras's
+    # update on both paths, where TensorFlow's loop updates plain Adam with the fused kernel)
     per_head = {"income": {"i1": 3.0}, "gender": {"f": 2.0}}
-    loop = MultiOutputNNClassifier(**QUICK).fit(X, Y, class_weight=per_head)
-    through_keras = MultiOutputNNClassifier(**dict(QUICK, callbacks=[CountBatches()])).fit(X, Y, class_weight=per_head)
+    sgd = dict(QUICK, optimizer="sgd", optimizer__learning_rate=0.1)
+    loop = MultiOutputNNClassifier(**sgd).fit(X, Y, class_weight=per_head)
+    through_keras = MultiOutputNNClassifier(**dict(sgd, callbacks=[CountBatches()])).fit(X, Y, class_weight=per_head)
     for ours, theirs in zip(_weights(loop), _weights(through_keras), strict=True):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
-    assert not np.allclose(loop.predict_head_proba(X)["income"], plain.predict_head_proba(X)["income"], atol=1e-3)
+    unweighted = MultiOutputNNClassifier(**sgd).fit(X, Y)
+    assert not np.allclose(loop.predict_head_proba(X)["income"], unweighted.predict_head_proba(X)["income"], atol=1e-3)
     # "balanced" weighs each class by n_samples / (n_classes * its count): income in uneven tiers
     # (the ten deciles are even, where "balanced" weighs every class 1)
     income = np.where(Y["income"].isin(["i0", "i1", "i2"]), "low", np.where(Y["income"] == "i9", "top", "mid"))
@@ -386,3 +389,55 @@ def test_other_loss_weights_reuse_the_train_step_and_train_as_compiled_constants
     for name, values in history.history.items():  # each head's unweighted loss; the weighted total
         assert ours.history_[name] == pytest.approx(values, rel=1e-5), name
     assert ours.history_["income_loss"][-1] > 0  # weighed 0, still computed and recorded
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_the_lean_tensorflow_step_trains_as_keras_train_step(data, optimizer, monkeypatch):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the lean step is TensorFlow's")
+    from skmultihead import _engines
+    from skmultihead._pool import POOL
+
+    X, Y = data
+    params = dict(QUICK, hidden_layer_sizes=(13,), optimizer=optimizer, optimizer__momentum=0.9) if optimizer == "sgd" \
+        else dict(QUICK, hidden_layer_sizes=(13,))
+    runs = {}
+    for keras_step in (True, False):
+        monkeypatch.setattr(_engines, "KERAS_TRAIN_STEP", keras_step)
+        POOL.clear()  # a new network: its engine chooses the step
+        runs[keras_step] = MultiOutputNNClassifier(**params).fit(X, Y, sample_weight=np.linspace(0.5, 2.0, len(X)))
+    # SGD updates through Keras's optimizer: the same weights. Adam's fused update is Keras's formula,
+    # but 1 - beta_1 is rounded in float32 by TensorFlow's kernel (1 - 0.9f), by Keras in float64
+    tolerance = 0.0 if optimizer == "sgd" else 1e-4
+    for ours, theirs in zip(_weights(runs[False]), _weights(runs[True]), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance)
+    assert runs[False].history_.keys() == runs[True].history_.keys()
+    for name, values in runs[True].history_.items():  # metrics updated once per epoch, on every batch's predictions
+        assert runs[False].history_[name] == pytest.approx(values, rel=1e-5 if optimizer == "sgd" else 1e-3), name
+
+
+def test_fused_adam_is_keras_adams_update():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the fused update is TensorFlow's")
+    import tensorflow as tf
+
+    from skmultihead._tf_step import fused_adam
+
+    rng = np.random.RandomState(0)
+    start = [rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=3).astype("float32")]
+    grads = [[tf.constant(rng.normal(size=w.shape).astype("float32")) for w in start] for _ in range(3)]
+    results = []
+    for fused in (True, False):
+        variables = [keras.Variable(w) for w in start]
+        optimizer = keras.optimizers.Adam(learning_rate=0.01)
+        optimizer.build(variables)
+        apply = fused_adam(optimizer, variables) if fused else None
+        for g in grads:
+            apply(g, variables) if fused else optimizer.apply(g, variables)
+        results.append(([v.numpy() for v in variables], int(optimizer.iterations.numpy())))
+    for ours, theirs in zip(results[0][0], results[1][0], strict=True):  # a float32 rounding or two apart
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=5e-7)
+    assert results[0][1] == results[1][1] == 3
+    assert fused_adam(keras.optimizers.Adam(weight_decay=0.1), variables) is None  # extras: Keras's update
+    assert fused_adam(keras.optimizers.Adam(clipnorm=1.0), variables) is None
+    assert fused_adam(keras.optimizers.SGD(), variables) is None
