@@ -8,7 +8,7 @@ standard deviation) and the pinball losses at 0.05, 0.5 and 0.95.
 
 Methods:
   - Gaussian head: ``Head("regression", distribution="normal")`` of a MultiOutputNNClassifier;
-    quantiles mean + z * std. Three fits: the problem's plain settings ((a): trunk (32,), 60
+    quantiles mean + z * std. Four fits: the problem's plain settings ((a): trunk (32,), 60
     epochs, learning rate 0.01, as in tests/test_uncertainty.py; (b): the demo's (32,), batch
     32, 100 epochs, learning rate 0.01; the other networks use them too); the same with
     ``early_stopping=True`` (10% of the training rows held out, patience 10, best epoch
@@ -91,6 +91,7 @@ VARIANTS = {
     "Gaussian head": {},
     "Gaussian head, early stopping": dict(early_stopping=True, n_iter_no_change=10, epochs=500),
     "Gaussian head, dropout 0.1": dict(dropout=0.1),
+    "Gaussian head, ensemble of 5": dict(ensemble_size=5),
 }
 CONSTANT = "constant spread (plain head's residuals)"
 AT_COVERAGE = "  constant width at that coverage"

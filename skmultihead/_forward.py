@@ -23,6 +23,8 @@ import threading
 import numpy as np
 from scipy.special import expit
 
+from ._mixture import combine_members
+
 CHUNK_ROWS = 1024
 
 
@@ -72,7 +74,7 @@ def _layer_step(layer, index, node):
     numpy does not compute it here."""
     import keras
 
-    from ._model import Columns, JointDistribution, PerLabelDense
+    from ._model import Columns, EnsembleDistribution, JointDistribution, PerLabelDense
 
     def activation():
         name = keras.activations.serialize(layer.activation)
@@ -90,6 +92,8 @@ def _layer_step(layer, index, node):
         return {"op": "concatenate"}
     if isinstance(layer, keras.layers.Average):
         return {"op": "average"}
+    if isinstance(layer, EnsembleDistribution):
+        return {"op": "ensemble_" + layer.kind}
     if isinstance(layer, Columns):
         return {"op": "columns", "columns": list(layer.columns)}
     if isinstance(layer, JointDistribution):
@@ -196,6 +200,9 @@ def _step_function(step, values):
         return lambda buffers, *xs: np.concatenate(xs, axis=1)
     if op == "average":
         return lambda buffers, *xs: np.mean(xs, axis=0)
+    if op in ("ensemble_normal", "ensemble_quantile"):
+        kind = op.removeprefix("ensemble_")
+        return lambda buffers, *xs: combine_members(xs, kind).astype(xs[0].dtype, copy=False)
     if op == "columns":
         columns = np.asarray(step["columns"], dtype=np.intp)
         return lambda buffers, x: x[:, columns]

@@ -10,6 +10,7 @@ import numpy as np
 from ._kinds import HEAD_KINDS
 
 from ._losses import MaskedLoss, MaskedMetric
+from ._mixture import combine
 from ._loss_weights import attach_loss_weights
 from ._spec import layer_rates, member_name
 
@@ -100,13 +101,6 @@ def build_model(
         A head whose output is the joint distribution of all the other (softmax) heads:
         their outer product, flattened row-major (the first head varies slowest).
     """
-    uncertain = [name for name, head in heads.items()
-                 if getattr(head, "distribution", None) is not None or head.kind_ == "quantile"]
-    if uncertain and ensemble_size > 1:
-        raise ValueError(
-            f"head(s) {uncertain} predict a distribution or quantiles, which ensemble members do not average "
-            "yet; give ensemble_size=1."
-        )
     seeds = Seeds(random_state)
     inputs = {
         name: keras.Input((len(columns),), dtype="int32" if branches[name].token_ids else "float32", name=name)
@@ -132,10 +126,26 @@ def build_model(
     ]
     if ensemble_size == 1:
         return keras.Model(inputs, members[0], name="skmultihead")
-    outputs = {name: keras.layers.Average(name=name)([m[name] for m in members]) for name in members[0]}
+    combined = _combined_kinds(heads, aux_heads)
+    outputs = {
+        name: (EnsembleDistribution(combined[name], name=name) if name in combined else keras.layers.Average(name=name))(
+            [m[name] for m in members]
+        )
+        for name in members[0]
+    }
     for i, member in enumerate(members):
         outputs.update({member_name(i, name): tensor for name, tensor in member.items()})
     return keras.Model(inputs, outputs, name="skmultihead")
+
+
+def _combined_kinds(heads, aux_heads):
+    """``{output: "normal" | "quantile"}``: the outputs whose members are combined as
+    distributions or quantiles (`_mixture`), not averaged."""
+    kinds = {name: "normal" if getattr(head, "distribution", None) is not None else "quantile"
+             for name, head in heads.items()
+             if getattr(head, "distribution", None) is not None or head.kind_ == "quantile"}
+    kinds.update({aux.name: kinds[aux.target] for aux in aux_heads if aux.target in kinds})
+    return kinds
 
 
 def _member(inputs, heads, *, prefix, branches, trunk, trunk_layers, activation, seeds, aux_heads, head_columns,
@@ -257,6 +267,27 @@ class JointDistribution(keras.layers.Layer):
 
     def compute_output_shape(self, input_shapes):
         return (input_shapes[0][0], int(np.prod([shape[1] for shape in input_shapes])))
+
+
+@keras.saving.register_keras_serializable(package="skmultihead")
+class EnsembleDistribution(keras.layers.Layer):
+    """The members' outputs of a Gaussian (``kind="normal"``) or quantile head combined
+    (see `_mixture`)."""
+
+    def __init__(self, kind, **kwargs):
+        super().__init__(**kwargs)
+        if kind not in ("normal", "quantile"):
+            raise ValueError(f"kind must be 'normal' or 'quantile'; got {kind!r}.")
+        self.kind = kind
+
+    def call(self, raws):
+        return combine(list(raws), self.kind, keras.ops, keras.ops.softplus)
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind}
 
 
 def _head_output(x, hidden_units, n_outputs, activation, output_activation, name, seeds):

@@ -49,6 +49,8 @@ _JSON_LIMITS = {"metadata.json": 2**20, "state.json": 2**28}  # bytes
 _NPY_HEADER = 2**16 + 16  # the most a .npy header (magic, length, dict) takes before the data
 _MEMBER = re.compile(r"arrays/(0|[1-9][0-9]{0,8})\.npy")
 
+_ENSEMBLE_OPS = ("average", "ensemble_normal", "ensemble_quantile")  # an ensemble output from its members
+
 
 def save(estimator, path, include_optimizer=False):
     """Write ``estimator`` to ``path`` (see `load`); ``include_optimizer`` keeps the
@@ -348,7 +350,13 @@ class _NetworkShapes:
     def _output(self, name, key):
         head, hidden, per_label, reads = self._head(name)
         step = self._step(key)
-        keys = step["inputs"] if step is not None and step["op"] == "average" else [key]  # an ensemble's members
+        keys = [key]
+        if step is not None and step["op"] in _ENSEMBLE_OPS:  # an ensemble's members, combined as the head's kind
+            kind = "normal" if getattr(head, "distribution", None) else head.kind_
+            expected = f"ensemble_{kind}" if kind in ("normal", "quantile") else "average"
+            if step["op"] != expected:
+                raise _mismatch(f"head {name!r} combines its ensemble's members by {step['op']!r}, not {expected!r}")
+            keys = step["inputs"]
         for key in keys:
             step = self._step(key)
             if step is not None and step["op"] == "joint":  # computed from the other heads' outputs
@@ -433,7 +441,7 @@ class _NetworkShapes:
         """The shape (without rows) of step ``i``'s output; refuses its variables unless
         they have the shapes its inputs and units imply."""
         op, first = step["op"], shapes[0] if shapes else None
-        if op in ("identity", "average"):
+        if op in ("identity", *_ENSEMBLE_OPS):
             if any(shape != first for shape in shapes):
                 raise _mismatch(f"step {i} ({op}) reads tensors of shapes {shapes}")
             return first

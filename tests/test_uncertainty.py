@@ -47,9 +47,6 @@ def test_bad_distributions_name_the_head(heteroscedastic):
         plain.predict_heads(X, return_std=True)
     with pytest.raises(ValueError, match="return_std=True: head 'demand' has no distribution"):
         plain.head_estimator("demand").predict(X, return_std=True)
-    with pytest.raises(ValueError, match="ensemble members do not average yet"):
-        MultiOutputNNClassifier({"demand": Head("regression", distribution="normal")}, ensemble_size=2,
-                                epochs=1).fit(X, Y)
 
 
 def test_a_gaussian_head_round_trips(heteroscedastic, tmp_path):
@@ -90,13 +87,51 @@ def test_quantile_heads_learn_intervals_that_never_cross(heteroscedastic):
     assert as_arrays.predict_heads(X)["output_0"].shape == (len(X), 3)
 
 
+@pytest.mark.backend
+@pytest.mark.parametrize("ensemble_loss", ["members", "mean"])
+def test_ensembles_combine_gaussians_as_a_mixture_and_average_quantiles(heteroscedastic, ensemble_loss, tmp_path):
+    import keras
+
+    import skmultihead
+
+    X, Y, spread = heteroscedastic
+    heads = {"demand": Head("regression", distribution="normal"), "level": Head("quantile", quantiles=(0.1, 0.5, 0.9))}
+    Y = Y.assign(level=Y["demand"])
+    est = MultiOutputNNClassifier(heads, hidden_layer_sizes=(16,), epochs=40, optimizer__learning_rate=0.01,
+                                  ensemble_size=3, ensemble_loss=ensemble_loss, random_state=0).fit(X, Y)
+    outputs = est.model_({"features": X.to_numpy("float32")})
+    members = [{name: keras.ops.convert_to_numpy(outputs[f"member{i}_{name}"]) for name in heads} for i in range(3)]
+    demand, level = est.heads_["demand"], est.heads_["level"]
+    means = np.stack([demand.decode(m["demand"]) for m in members])
+    variances = np.stack([demand.std(m["demand"]) ** 2 for m in members])
+    mean, std = est.predict_heads(X, return_std=True)["demand"]
+    np.testing.assert_allclose(mean, means.mean(axis=0), rtol=1e-5)  # the mixture's mean and total variance
+    np.testing.assert_allclose(std**2, variances.mean(axis=0) + means.var(axis=0), rtol=1e-3)
+    assert (std**2 > variances.mean(axis=0)).all()  # the members' disagreement widens it
+    quantiles = np.stack([level.quantiles_of(m["level"]) for m in members]).mean(axis=0)
+    bands = est.predict_heads(X)["level"]
+    np.testing.assert_allclose(bands.to_numpy(), quantiles, rtol=1e-4, atol=1e-3)  # averaged level by level
+    assert (np.diff(bands.to_numpy(), axis=1) > 0).all()
+    assert 0.72 <= ((Y["demand"] - mean).abs() <= 1.282 * std).mean() <= 0.88  # an 80% interval
+    assert np.corrcoef(std, spread)[0, 1] > 0.8 and np.corrcoef(bands[0.9] - bands[0.1], spread)[0, 1] > 0.6
+    est.save(tmp_path / "e.skmh")  # the numpy forward pass and a loaded copy combine alike
+    np.testing.assert_allclose(skmultihead.load(tmp_path / "e.skmh").predict_heads(X, return_std=True)["demand"][1],
+                               std, rtol=1e-5)
+    from test_persistence import _edited_state
+
+    def averaged(state):  # a file whose Gaussian head averages its members' raw outputs
+        for step in state["_forward_plan"]["steps"]:
+            step["op"] = "average" if step["op"] == "ensemble_normal" else step["op"]
+
+    with pytest.raises(skmultihead.UnsafeFileError, match="head 'demand' combines its ensemble's members by 'average'"):
+        skmultihead.load(_edited_state(tmp_path / "e.skmh", tmp_path, averaged))
+
+
 def test_bad_quantiles_name_the_head(heteroscedastic):
     X, Y, _ = heteroscedastic
     for quantiles in [(0.5, 0.05), (0.1, 0.1), (0.0, 0.5), (0.5, 1.2)]:
         with pytest.raises(ValueError, match=r"head 'demand' has quantiles .*; give levels in \(0, 1\), sorted"):
             MultiOutputNNClassifier({"demand": Head("quantile", quantiles=quantiles)}, epochs=1).fit(X, Y)
-    with pytest.raises(ValueError, match="ensemble members do not average yet"):
-        MultiOutputNNClassifier({"demand": Head("quantile", quantiles=(0.1, 0.9))}, ensemble_size=2, epochs=1).fit(X, Y)
     with pytest.raises(ValueError, match="head 'demand': a 'quantile' head takes `quantiles`"):
         MultiOutputNNClassifier({"demand": Head("quantile")}, epochs=1).fit(X, Y)
     with pytest.raises(ValueError, match="head 'churn' is a quantile head but its target is not numeric"):
