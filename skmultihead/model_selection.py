@@ -17,7 +17,7 @@ from sklearn.utils import _safe_indexing, indexable
 from ._inputs import row_index
 from ._targets import as_pandas
 
-METHODS = ("predict", "predict_proba")
+METHODS = ("predict", "predict_proba", "predict_heads")
 
 
 def cross_val_predict(
@@ -47,11 +47,13 @@ def cross_val_predict(
         the rows.
     pre_dispatch : int or str, default="2*n_jobs"
         joblib's pre-dispatch.
-    method : {"predict", "predict_proba"}, default="predict"
+    method : {"predict", "predict_proba", "predict_heads"}, default="predict"
         ``"predict"``: the estimator's predictions, in ``y``'s container kind with its
         head names (and ``X``'s index for DataFrames). ``"predict_proba"``: ``{head:
         (n_samples, n_classes)}`` for each classification head (as ``predict_head_proba``),
         columns in the sorted classes of all folds (0 for a class a fold did not see).
+        ``"predict_heads"``: ``{head: ndarray}`` of ``predict_heads``, where a quantile
+        head gives all its quantiles, ``(n_samples, n_quantiles)``.
 
     Returns
     -------
@@ -84,9 +86,9 @@ def cross_val_predict(
     tested = np.concatenate([test for _, test in folds])
     if len(np.unique(tested)) != n or len(tested) != n:
         raise ValueError("cross_val_predict needs folds whose test rows cover every row exactly once (a partition).")
-    if method == "predict":
+    if method in ("predict", "predict_heads"):
         heads = {name: _stitch([r[1][name] for r in results], folds, n) for name in results[0][1]}
-        return results[0][0]._join_heads(heads, index=row_index(X))
+        return heads if method == "predict_heads" else results[0][0]._join_heads(heads, index=row_index(X))
     return {name: _stitch_proba([r[1][name] for r in results], [r[2][name] for r in results], folds, n)
             for name in results[0][1]}
 
@@ -97,6 +99,8 @@ def _fit_and_predict(estimator, X, y, train, test, params, n, method):
     X_test = _safe_indexing(X, test)
     if method == "predict":
         return estimator, estimator.predict_heads(X_test), None
+    if method == "predict_heads":
+        return estimator, {name: np.asarray(v) for name, v in estimator.predict_heads(X_test).items()}, None
     classes = estimator._head_classes()
     proba = estimator.predict_head_proba(X_test)
     return estimator, proba, {name: classes[name] for name in proba}

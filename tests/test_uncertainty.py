@@ -139,6 +139,7 @@ def test_bad_quantiles_name_the_head(heteroscedastic):
 
 
 def test_scorers_and_out_of_fold_predictions_of_uncertain_heads(heteroscedastic):
+    from sklearn.base import clone
     from sklearn.metrics import make_scorer, mean_pinball_loss
     from sklearn.model_selection import KFold, cross_validate
 
@@ -166,6 +167,9 @@ def test_scorers_and_out_of_fold_predictions_of_uncertain_heads(heteroscedastic)
     assert head_scorer("demand", "log_likelihood")(gaussian, X, Y) == pytest.approx(expected)
     out_of_fold = cross_val_predict(gaussian, X, Y, cv=KFold(2))
     assert out_of_fold["demand"].notna().all()  # the means
+    quantiles = cross_val_predict(bands, X, Y, cv=KFold(2), method="predict_heads")["demand"]
+    second = clone(bands).fit(X[200:], Y[200:]).predict_heads(X[:200])["demand"].to_numpy()
+    assert quantiles.shape == (400, 3) and np.allclose(quantiles[:200], second, rtol=1e-6)  # each fold's quantiles
 
 
 def test_the_intervals_example_runs():
