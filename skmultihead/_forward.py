@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import expit
 
 from ._mixture import combine_members
+from ._unimported import tensorflow_unimported
 
 CHUNK_ROWS = 1024
 
@@ -113,6 +114,11 @@ def _layer_step(layer, index, node):
 def forward_plan(model):
     """``model``'s forward pass as plain data (see the module docstring), or None when a
     layer on the way is one numpy does not compute here."""
+    with tensorflow_unimported():  # activations are read through Keras's serialization
+        return _plan(model)
+
+
+def _plan(model):
     outputs = model.output
     if not isinstance(outputs, dict):
         return None

@@ -29,6 +29,8 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ._unimported import tensorflow_unimported
+
 MAX_IDLE = 8  # idle models kept, all architectures together
 MAX_STARTS = 16  # initial states kept by start key
 _KERAS_OBJECTS = (keras.losses.Loss, keras.metrics.Metric, keras.initializers.Initializer,
@@ -43,9 +45,10 @@ def network_key(model):
     and the optimizer's automatic name (adam_1, adam_2, ...)."""
     if model in _KEYS:
         return _KEYS[model]
-    compile_config = model.get_compile_config()
+    with tensorflow_unimported():
+        compile_config, model_config = model.get_compile_config(), model.get_config()
     compile_config["optimizer"]["config"].pop("name", None)
-    config = {"model": _anonymous(model.get_config()), "compile": compile_config, "distribution": _BUILT_UNDER.get(model)}
+    config = {"model": _anonymous(model_config), "compile": compile_config, "distribution": _BUILT_UNDER.get(model)}
     key = json.dumps(_without_seeds(config), sort_keys=True, default=str)
     if model.optimizer.built:  # a trained network: its configuration no longer changes
         _KEYS[model] = key
@@ -111,7 +114,8 @@ def start_key(seed, *arguments):
     try:
         policy = keras.config.dtype_policy().name  # layers built meanwhile take it
         head = [keras.backend.backend(), keras.config.floatx(), policy, distribution_key(), seed]
-        return json.dumps([*head, *arguments], default=_plain)
+        with tensorflow_unimported():
+            return json.dumps([*head, *arguments], default=_plain)
     except (TypeError, ValueError):
         return None
 

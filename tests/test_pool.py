@@ -1,7 +1,10 @@
 """Compiled networks are reused across fits of the same architecture, without changing results."""
 
 import gc
+import os
 import pickle
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -245,3 +248,20 @@ def test_start_keys_tell_apart_what_changes_the_network():
         pass
 
     assert start_key(0, Redefinable().fit(y, "h")) is None
+
+
+def test_a_fit_on_another_backend_does_not_import_tensorflow():
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("TensorFlow is the backend")
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore')\n"
+        "from skmultihead import MultiOutputNNClassifier\n"
+        "from skmultihead.datasets import make_social_media\n"
+        "X, Y = make_social_media(100, random_state=0)\n"
+        "est = MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, Y)\n"
+        "est.predict(X); MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, Y)\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "KERAS_BACKEND": keras.backend.backend()})
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stderr[-2000:]
