@@ -9,9 +9,9 @@ import numpy as np
 
 from ._kinds import HEAD_KINDS
 
+from ._loss_weights import attach_loss_weights
 from ._losses import MaskedLoss, MaskedMetric
 from ._mixture import combine
-from ._loss_weights import attach_loss_weights
 from ._spec import layer_rates, member_name
 
 
