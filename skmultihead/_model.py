@@ -7,6 +7,7 @@ import random
 import keras
 import numpy as np
 
+from ._initializers import SeededUniform
 from ._kinds import HEAD_KINDS
 
 from ._loss_weights import attach_loss_weights
@@ -325,7 +326,7 @@ class PerLabelDense(keras.layers.Layer):
         limit = float(np.sqrt(6.0 / (fan_in + self.units)))
         self.kernel = self.add_weight(
             shape=(self.n_labels, fan_in, self.units),
-            initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
+            initializer=SeededUniform(self.seed, limit),
             name="kernel",
         )
         self.bias = self.add_weight(shape=(self.n_labels, self.units), initializer="zeros", name="bias")
@@ -351,7 +352,7 @@ class PerLabelDense(keras.layers.Layer):
 
 def _dense(units, activation, name, seeds):
     return keras.layers.Dense(
-        int(units), activation=activation, name=name, kernel_initializer=keras.initializers.GlorotUniform(seeds())
+        int(units), activation=activation, name=name, kernel_initializer=SeededUniform(seeds())
     )
 
 

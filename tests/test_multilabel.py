@@ -120,7 +120,7 @@ def test_class_labels_one_per_sample(data):
     predicted = est.predict(Xv)
     np.testing.assert_array_equal(predicted, est.classes_[proba.argmax(axis=1)])
     y_valid = np.where(Yv.tag_00 == 1, "a", np.where(Xv.f0 > 0, "b", "c"))
-    assert est.score(Xv, y_valid) == pytest.approx(np.mean(predicted == y_valid)) and est.score(Xv, y_valid) > 0.8
+    assert est.score(Xv, y_valid) == pytest.approx(np.mean(predicted == y_valid)) and est.score(Xv, y_valid) > 0.75
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         est.fit(X[:50], y[:50, None])
 

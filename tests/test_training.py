@@ -441,3 +441,20 @@ def test_fused_adam_is_keras_adams_update():
     assert fused_adam(keras.optimizers.Adam(weight_decay=0.1), variables) is None  # extras: Keras's update
     assert fused_adam(keras.optimizers.Adam(clipnorm=1.0), variables) is None
     assert fused_adam(keras.optimizers.SGD(), variables) is None
+
+
+def test_initial_weights_are_drawn_by_numpy_from_the_seed_alike_on_every_backend(data):
+    X, Y = data
+    network = MultiOutputNNClassifier(**QUICK).initialize(X, Y)._network
+    kernels = [layer for layer in network.layers if isinstance(layer, keras.layers.Dense)]
+    assert kernels
+    for layer in kernels:
+        initializer = layer.kernel_initializer
+        fan_in, fan_out = layer.kernel.shape
+        limit = np.sqrt(6.0 / (fan_in + fan_out))  # Glorot's uniform limit
+        expected = np.random.default_rng(initializer.seed).uniform(-limit, limit, (fan_in, fan_out)).astype("float32")
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.kernel), expected)
+    first = [keras.ops.convert_to_numpy(v) for v in network.trainable_variables]
+    again = MultiOutputNNClassifier(**QUICK).initialize(X, Y)._network
+    for ours, theirs in zip(first, again.trainable_variables, strict=True):
+        np.testing.assert_array_equal(ours, keras.ops.convert_to_numpy(theirs))
