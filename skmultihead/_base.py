@@ -197,6 +197,7 @@ class MultiHeadBase(
             self._fit_spec(labeled, settings.classes)
             self._holder.lease = self._new_lease()
             self._forward_plan = forward_plan(self._network)
+        self._weigh_losses(self._network)  # this fit's loss_weights, on a new or reused network
         stopper = None
         if settings.epochs:
             X, columns, masks, sample_weight, settings, stopper = self._with_early_stopping(
@@ -250,9 +251,11 @@ class MultiHeadBase(
 
         if network is None:
             self._fit_callbacks = self._callbacks()  # steps_per_execution depends on them
-            return self._acquire_network(own=None)
-        self._weigh_losses(network)
-        return Lease(network)
+            lease = self._acquire_network(own=None)
+        else:
+            lease = Lease(network)
+        self._weigh_losses(lease.model)  # a network taken again may hold another fit's
+        return lease
 
     def _acquire_network(self, own):
         """A `Lease` of a network in this fit's initial state (see `_pool.ModelPool.acquire`)."""
@@ -261,9 +264,7 @@ class MultiHeadBase(
         args = self._network_args()
         optimizer = self.optimizer, self._routed("optimizer")
         start = start_key(self._seed, type(self), optimizer, *args)
-        network = POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own)
-        self._weigh_losses(network)
-        return Lease(network)
+        return Lease(POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own))
 
     def _fit_architecture(self):
         """Resolve the inputs and branches (``input_columns_``, ``branches_``)."""
@@ -348,7 +349,6 @@ class MultiHeadBase(
         from ._training import needs_keras_fit, train
 
         x, y, weights, validation = self._training_arrays(X, targets, masks, sample_weight, settings)
-        self._weigh_losses(self._network)
         callbacks = [*self._fit_callbacks, *settings.callbacks]
         start = settings.initial_epoch
         history = train(

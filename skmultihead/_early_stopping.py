@@ -11,10 +11,9 @@ epoch are kept.
 import dataclasses
 
 import numpy as np
-import pandas as pd
 
 from ._missing import take_rows
-from ._targets import as_pandas
+from ._targets import as_pandas, target_rows
 
 
 def held_out_rows(n_rows, fraction, stratify, seed):
@@ -36,19 +35,6 @@ def held_out_rows(n_rows, fraction, stratify, seed):
             "Give more rows of each class or a larger validation_fraction."
         ) from error
     return np.sort(train), np.sort(validation)
-
-
-def rows_of(y, rows):
-    """``rows`` of a target container as ``fit`` takes it."""
-    if isinstance(y, dict):
-        return {name: rows_of(values, rows) for name, values in y.items()}
-    if isinstance(y, (pd.DataFrame, pd.Series)):
-        return y.iloc[rows]
-    if isinstance(y, (list, tuple)) and y and all(isinstance(v, (np.ndarray, pd.Series)) for v in y):
-        return type(y)(rows_of(v, rows) for v in y)
-    if hasattr(y, "tocsr"):
-        return y.tocsr()[rows]
-    return np.asarray(y, dtype=object if isinstance(y, list) and y and isinstance(y[0], set) else None)[rows]
 
 
 def check_scoring(scoring, estimator):
@@ -89,7 +75,7 @@ class EarlyStoppingMixin:
         train, held = held_out_rows(len(X), self.validation_fraction, self._stratify(columns, masks), self._seed)
         X_given, y_given = as_pandas(X_given), as_pandas(y_given)
         X_held = X_given.iloc[kept[held]] if hasattr(X_given, "iloc") else np.asarray(X_given)[kept[held]]
-        y_held = rows_of(y_given, kept[held])
+        y_held = target_rows(y_given, kept[held], len(X_given))
         callback = stopping_callback(self, scoring, X_held, y_held, self.n_iter_no_change, self.tol)
         settings = dataclasses.replace(
             settings, validation_data=(X_held, y_held), callbacks=[*settings.callbacks, callback]

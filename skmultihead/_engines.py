@@ -36,6 +36,7 @@ import keras
 import numpy as np
 
 from ._losses import MaskedLoss
+from ._missing import take_rows
 
 TRACES = collections.Counter()  # compiled functions traced, by kind: tests count them
 _ENGINES = weakref.WeakKeyDictionary()  # model -> {key: engine}
@@ -65,13 +66,6 @@ def n_rows(x):
     return len(next(iter(x.values())))
 
 
-def take(structure, rows):
-    """``rows`` of an array, or of each array of a dict."""
-    if isinstance(structure, dict):
-        return {k: v[rows] for k, v in structure.items()}
-    return structure[rows]
-
-
 def engine_for(model, x, y, weights, batch_size, steps_per_call):
     """The compiled functions of ``model`` for data shaped as ``x``, ``y`` and ``weights``
     (cached; on JAX also by batch size, which fixes the compiled shapes)."""
@@ -97,7 +91,7 @@ def engine_for(model, x, y, weights, batch_size, steps_per_call):
 
 def _build_for_training(model, x, y, weights):
     """Create the optimizer's and the compiled metrics' variables, as ``fit`` does first."""
-    first = take(x, slice(0, 1)), take(y, slice(0, 1)), _float32(take(weights, slice(0, 1)))
+    first = take_rows(x, slice(0, 1)), take_rows(y, slice(0, 1)), _float32(take_rows(weights, slice(0, 1)))
     model._symbolic_build(data_batch=first)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)

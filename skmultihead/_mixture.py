@@ -19,6 +19,14 @@ from ._kinds import GAUSSIAN_EPSILON
 _LEAST = 1e-12  # the least softplus value written back: its inverse stays finite
 
 
+def combined_kind(head):
+    """How an ensemble combines ``head``'s members: ``"normal"`` (a Gaussian head),
+    ``"quantile"``, or None (their outputs averaged)."""
+    if getattr(head, "distribution", None) is not None:
+        return "normal"
+    return "quantile" if head.kind_ == "quantile" else None
+
+
 def combine(raws, kind, xp, softplus):
     """The combined raw output of ``raws`` (one per member), with the array functions of
     ``xp`` (numpy, or ``keras.ops`` in a layer) and that ``softplus``."""

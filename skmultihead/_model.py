@@ -9,10 +9,9 @@ import numpy as np
 
 from ._initializers import SeededUniform
 from ._kinds import HEAD_KINDS
-
 from ._loss_weights import attach_loss_weights
 from ._losses import MaskedLoss, MaskedMetric
-from ._mixture import combine
+from ._mixture import combine, combined_kind
 from ._spec import layer_rates, member_name
 
 
@@ -142,9 +141,7 @@ def build_model(
 def _combined_kinds(heads, aux_heads):
     """``{output: "normal" | "quantile"}``: the outputs whose members are combined as
     distributions or quantiles (`_mixture`), not averaged."""
-    kinds = {name: "normal" if getattr(head, "distribution", None) is not None else "quantile"
-             for name, head in heads.items()
-             if getattr(head, "distribution", None) is not None or head.kind_ == "quantile"}
+    kinds = {name: kind for name, head in heads.items() if (kind := combined_kind(head)) is not None}
     kinds.update({aux.name: kinds[aux.target] for aux in aux_heads if aux.target in kinds})
     return kinds
 
@@ -421,12 +418,12 @@ def _per_output(compiled, names):
     weight}}`` from compile arguments given as a dict, a list (in output order) or one value
     for every output."""
 
-    def spread(value, sequence_is_value=False):
+    def spread(value):
         if value is None:
             return {}
         if isinstance(value, dict):
             return dict(value)
-        if isinstance(value, (list, tuple)) and not sequence_is_value:
+        if isinstance(value, (list, tuple)):
             return dict(zip(names, value))
         return {name: value for name in names}
 

@@ -36,6 +36,7 @@ from ._codec import ARRAY_KINDS, Decoder, Encoder, UnsafeFileError, parse_json
 from ._contract import ESTIMATORS, RUNTIME_STATE, estimator_class
 from ._heads import Head
 from ._kinds import HEAD_KINDS
+from ._mixture import combined_kind
 from ._own import SavedNetwork
 from ._params import as_sizes, is_keras
 
@@ -352,8 +353,8 @@ class _NetworkShapes:
         step = self._step(key)
         keys = [key]
         if step is not None and step["op"] in _ENSEMBLE_OPS:  # an ensemble's members, combined as the head's kind
-            kind = "normal" if getattr(head, "distribution", None) else head.kind_
-            expected = f"ensemble_{kind}" if kind in ("normal", "quantile") else "average"
+            kind = combined_kind(head)
+            expected = "average" if kind is None else f"ensemble_{kind}"
             if step["op"] != expected:
                 raise _mismatch(f"head {name!r} combines its ensemble's members by {step['op']!r}, not {expected!r}")
             keys = step["inputs"]

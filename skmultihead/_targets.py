@@ -68,6 +68,24 @@ def as_pandas(y):
     return y
 
 
+def target_rows(y, rows, n_rows):
+    """``rows`` of a target container of ``n_rows`` rows, as ``fit`` takes it: a dict of
+    columns, a DataFrame or Series, a list of per-head arrays, a sparse matrix, a list of
+    each row's labels or one array."""
+    if isinstance(y, dict):
+        return {name: target_rows(values, rows, n_rows) for name, values in y.items()}
+    if isinstance(y, (pd.DataFrame, pd.Series)):
+        return y.iloc[rows]
+    per_head = isinstance(y, (list, tuple)) and y and len(y) != n_rows
+    if per_head and all(isinstance(v, (np.ndarray, pd.Series)) for v in y):
+        return type(y)(target_rows(v, rows, n_rows) for v in y)
+    if hasattr(y, "tocsr"):
+        return y.tocsr()[rows]
+    if isinstance(y, list):  # labels of each row (sets, lists, strings)
+        return [y[i] for i in rows]
+    return np.asarray(y)[rows]
+
+
 def split_targets(y):
     """Split a target container into ``{head name: numpy array}`` and its layout.
 

@@ -23,7 +23,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._engines import TRACES, check_distribution  # noqa: F401 (imported from here)
-from ._engines import engine_for, n_rows, take
+from ._engines import engine_for, n_rows
+from ._missing import take_rows
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 
@@ -43,7 +44,7 @@ def split_validation(arrays, validation_split):
     rows, unshuffled, as Keras's ``validation_split`` takes them."""
     n = n_rows(arrays[0])
     split_at = int(math.floor(n * (1.0 - validation_split)))
-    return [take(a, slice(0, split_at)) for a in arrays], [take(a, slice(split_at, n)) for a in arrays]
+    return [take_rows(a, slice(0, split_at)) for a in arrays], [take_rows(a, slice(split_at, n)) for a in arrays]
 
 
 def train(
@@ -252,7 +253,6 @@ class _Batches:
         return self.rng.permutation(n) if self.shuffle else np.arange(n)
 
 
-
 def _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size, validation_freq,
                callbacks, verbose):
     """Keras's ``fit`` over the same batches, in the same order, as the loop: its history,
@@ -293,7 +293,7 @@ class _BatchSequence(keras.utils.PyDataset):
         self._last = i
         size, b = self.batches.batch_size, self.batches
         rows = self._order[i * size : (i + 1) * size]
-        return take(b.x, rows), take(b.y, rows), take(b.weights, rows)
+        return take_rows(b.x, rows), take_rows(b.y, rows), take_rows(b.weights, rows)
 
 
 class _Checks(keras.callbacks.Callback):

@@ -15,7 +15,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, indexable
 
 from ._inputs import row_index
-from ._targets import as_pandas
+from ._targets import as_pandas, target_rows
 
 METHODS = ("predict", "predict_proba", "predict_heads")
 
@@ -95,12 +95,10 @@ def cross_val_predict(
 
 def _fit_and_predict(estimator, X, y, train, test, params, n, method):
     fit_params = {k: _safe_indexing(v, train) if _num_rows(v, default=-1) == n else v for k, v in params.items()}
-    estimator.fit(_safe_indexing(X, train), _rows(y, train, n), **fit_params)
+    estimator.fit(_safe_indexing(X, train), target_rows(y, train, n), **fit_params)
     X_test = _safe_indexing(X, test)
-    if method == "predict":
+    if method in ("predict", "predict_heads"):
         return estimator, estimator.predict_heads(X_test), None
-    if method == "predict_heads":
-        return estimator, {name: np.asarray(v) for name, v in estimator.predict_heads(X_test).items()}, None
     classes = estimator._head_classes()
     proba = estimator.predict_head_proba(X_test)
     return estimator, proba, {name: classes[name] for name in proba}
@@ -123,15 +121,6 @@ def _stitch_proba(parts, classes, folds, n):
         columns = np.searchsorted(every, fold_classes)
         out[np.ix_(test, columns)] = part
     return out
-
-
-def _rows(y, rows, n):
-    """``y``'s rows ``rows``, for any target container."""
-    if isinstance(y, dict):
-        return {k: _safe_indexing(np.asarray(v) if isinstance(v, list) else v, rows) for k, v in y.items()}
-    if isinstance(y, (list, tuple)) and y and all(isinstance(v, (np.ndarray, pd.Series)) for v in y) and len(y) != n:
-        return type(y)(_safe_indexing(v, rows) for v in y)  # one array per head
-    return _safe_indexing(y, rows)
 
 
 def _stratifiable(y):
