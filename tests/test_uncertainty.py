@@ -127,6 +127,13 @@ def test_ensembles_combine_gaussians_as_a_mixture_and_average_quantiles(heterosc
         skmultihead.load(_edited_state(tmp_path / "e.skmh", tmp_path, averaged))
 
 
+def test_an_ensemble_layer_of_an_unknown_kind_is_refused():
+    from skmultihead._model import EnsembleDistribution
+
+    with pytest.raises(ValueError, match="kind must be 'normal' or 'quantile'; got 'laplace'"):
+        EnsembleDistribution("laplace")
+
+
 def test_bad_quantiles_name_the_head(heteroscedastic):
     X, Y, _ = heteroscedastic
     for quantiles in [(0.5, 0.05), (0.1, 0.1), (0.0, 0.5), (0.5, 1.2)]:
