@@ -3,7 +3,8 @@ GridSearchCV(n_jobs=...), pays before the network pool can help.
 
 Each figure comes from its own new Python process (imports not counted): the 3-head
 MultiOutputNNClassifier (trunk (100,)) on 2,000 x 20 rows, 3 epochs, batch 200, fitted
-once, then a second fit of the same architecture (the pool's network). On JAX it runs
+once, then a second fit of the same architecture (the pool's network). On TensorFlow it
+runs again with ``jit_compile=False`` (each epoch a graph, not compiled by XLA). On JAX it runs
 twice more with JAX's persistent compilation cache (JAX_COMPILATION_CACHE_DIR): once to
 fill an empty cache directory, once reading it, as a later process would.
 
@@ -23,8 +24,9 @@ import sys
 import tempfile
 
 CHILD = """
-import json, time, warnings
+import json, os, time, warnings
 warnings.simplefilter("ignore")
+jit_compile = {"auto": "auto", "False": False}[os.environ.get("JIT_COMPILE", "auto")]
 import keras  # skmultihead loads Keras at the first fit: imports are not counted
 from skmultihead import MultiOutputNNClassifier
 from skmultihead.datasets import make_social_media
@@ -32,7 +34,8 @@ X, Y = make_social_media(2000, n_features=20, random_state=0)
 times = []
 for _ in range(2):
     start = time.perf_counter()
-    MultiOutputNNClassifier(hidden_layer_sizes=(100,), epochs=3, batch_size=200, random_state=0).fit(X, Y)
+    MultiOutputNNClassifier(hidden_layer_sizes=(100,), epochs=3, batch_size=200, random_state=0,
+                            jit_compile=jit_compile).fit(X, Y)
     times.append(time.perf_counter() - start)
 print(json.dumps(times))
 """
@@ -58,6 +61,8 @@ def report(label, runs):
 
 
 report("new process", [child() for _ in range(args.repeats)])
+if backend == "tensorflow":
+    report("new process, jit_compile=False (no XLA)", [child(JIT_COMPILE="False") for _ in range(args.repeats)])
 if backend == "jax":
     cold, warm = [], []
     for _ in range(args.repeats):

@@ -367,6 +367,7 @@ class MultiHeadBase(
             callbacks=callbacks,
             verbose=settings.verbose,
             steps_per_call=self._network.steps_per_execution,
+            jit_compile=self.jit_compile,
             keras_fit=self.run_eagerly or needs_keras_fit(callbacks),
         )
         self._numpy_forward = self._current_forward()  # with the trained weights

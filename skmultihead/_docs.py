@@ -100,6 +100,13 @@ missing_targets : {"error", "mask"}, default="error"
         the loop runs a whole epoch per call. Training is the same for any value. "auto"
         is 1 with the PyTorch backend (which supports only 1) or a callback with
         batch-level hooks, otherwise 64. Decided when the network is built.
+    jit_compile : bool or "auto", default="auto"
+        With TensorFlow, whether XLA compiles each epoch of the training loop as one
+        program: far faster on small networks, after a compile of about a second per
+        network, batch size and power-of-two number of rows (its rows are padded to one).
+        "auto" uses it where the network allows (no BatchNormalization, no layer XLA
+        cannot compile, Keras's train step); True raises an error where it does not.
+        JAX always compiles by XLA; PyTorch ignores it.
     **kwargs
         Routed parameters, as in scikeras: ``optimizer__*``, ``fit__*`` (``fit__shuffle``,
         ``fit__validation_freq``, ``fit__validation_batch_size``, ...), ``callbacks__*``. Anything else is an error at fit, with a

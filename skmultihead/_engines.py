@@ -1,20 +1,20 @@
 """Training engines: one per Keras backend, each running the network's compiled train step
 over in-memory arrays, many batches per call (the loop around them is `_training`).
 
-- TensorFlow: one ``tf.function`` loops over the given rows' batches and runs the lean
-  train step of `_tf_step` on each (a network whose class overrides Keras's train step:
-  ``model.train_step``); the number of rows and the batch size are inputs to it, so a
-  partial last batch, a new number of rows or another batch size reuse the same trace.
+- TensorFlow: one ``tf.function`` loops over the given rows' batches. By default XLA
+  compiles it as one program (`_tf_step.padded_epoch`): each batch of a fixed number of
+  rows, the last one padded as JAX's are (`_padded`), the data's rows padded to a power of
+  two so that a few compiles serve any number of rows. Where XLA cannot serve the network
+  (`why_not_xla`) or ``jit_compile`` is False, the loop is a graph running the lean train
+  step of `_tf_step` (a network whose class overrides Keras's train step: ``model.train_step``)
+  on unpadded batches: any number of rows and batch size reuse one trace.
 - JAX: one jitted function runs up to ``steps_per_call`` batches of a fixed shape through
   Keras's stateless pieces (``compute_loss_and_updates``, ``optimizer.stateless_apply``,
-  ``compute_metrics``). A partial last batch is padded to the full batch size: padded rows
-  weigh 0, and the real rows' loss weights are scaled by ``batch_size / rows`` so the loss
-  and its gradient are exactly those of the unpadded batch (Keras divides a batch's loss by
-  its number of rows); the loss trackers are weighted by the real rows, as in Keras.
-  Shapes never change, so nothing is compiled again (fewer rows than a batch are one
-  padded batch). (Dropout in that last batch draws
-  other masks than Keras's would. A network with BatchNormalization, whose batch
-  statistics the padded rows would change, trains through Keras's ``fit``.)
+  ``compute_metrics``). A partial last batch is padded to the full batch size (`_padded`):
+  shapes never change, so nothing is compiled again (fewer rows than a batch are one
+  padded batch). (Dropout in that last batch draws other masks than Keras's would. A
+  network with BatchNormalization, whose batch statistics the padded rows would change,
+  trains through Keras's ``fit``.)
 - PyTorch: a Python loop calls ``model.train_step`` on each batch (Keras compiles nothing
   there; the loop saves ``fit``'s per-batch iterator and callback work).
 
@@ -37,6 +37,7 @@ import numpy as np
 
 from ._losses import MaskedLoss
 from ._missing import take_rows
+from ._padded import reweigh_trackers, update_compiled_metrics
 
 TRACES = collections.Counter()  # compiled functions traced, by kind: tests count them
 _ENGINES = weakref.WeakKeyDictionary()  # model -> {key: engine}
@@ -66,12 +67,51 @@ def n_rows(x):
     return len(next(iter(x.values())))
 
 
-def engine_for(model, x, y, weights, batch_size, steps_per_call):
+def lean_step_applies(model):
+    """Whether the network's class keeps Keras's train step (TensorFlow then runs `_tf_step`'s)."""
+    return not KERAS_TRAIN_STEP and all(
+        getattr(type(model), name) is getattr(keras.Model, name)
+        for name in ("train_step", "compute_loss", "compute_metrics")
+    )
+
+
+def why_not_xla(model):
+    """Why TensorFlow cannot train ``model`` as one XLA-compiled epoch (None if it can)."""
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    if not lean_step_applies(model) or type(model).test_step is not keras.Model.test_step:
+        return f"its class ({type(model).__name__}) overrides Keras's train or test step"
+    layers = list(model._flatten_layers())
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers):
+        return "a BatchNormalization layer's batch statistics would count the padded rows of the last batch"
+    unsupported = [layer.name for layer in layers if not layer.supports_jit]
+    if unsupported:
+        return f"XLA cannot compile layer(s) {unsupported}"
+    if is_op_determinism_enabled():
+        return "TensorFlow's op determinism is enabled, which XLA does not support for every op"
+    return None
+
+
+def uses_xla(model, jit_compile):
+    """Whether TensorFlow trains ``model`` by XLA: ``jit_compile`` True (an error where it
+    cannot), False, or "auto" (where it can)."""
+    if jit_compile is False or keras.backend.backend() != "tensorflow":
+        return False
+    reason = why_not_xla(model)
+    if reason is not None and jit_compile is True:
+        raise ValueError(f"jit_compile=True, but this network cannot be compiled by XLA: {reason}. "
+                         "Set jit_compile='auto' or False.")
+    return reason is None
+
+
+def engine_for(model, x, y, weights, batch_size, steps_per_call, jit_compile="auto"):
     """The compiled functions of ``model`` for data shaped as ``x``, ``y`` and ``weights``
-    (cached; on JAX also by batch size, which fixes the compiled shapes)."""
+    (cached; on JAX also by batch size, which fixes the compiled shapes; on TensorFlow by
+    whether XLA compiles them, `uses_xla`)."""
     from ._pool import distribution_key
 
     backend = keras.backend.backend()
+    xla = uses_xla(model, jit_compile)
     signature = tuple(
         (kind, name, a.shape[1:], str(a.dtype)) for kind, d in (("x", x), ("y", y)) for name, a in sorted(d.items())
     )
@@ -80,12 +120,12 @@ def engine_for(model, x, y, weights, batch_size, steps_per_call):
         else np.shape(weights)[1:]
     )
     key = (backend, batch_size if backend == "jax" else None, steps_per_call, signature, weight_shapes,
-           distribution_key())
+           distribution_key(), xla)
     engines = _ENGINES.setdefault(model, {})
     if key not in engines:
         _build_for_training(model, x, y, weights)
         engine_class = {"tensorflow": _TensorFlowEngine, "jax": _JaxEngine, "torch": _TorchEngine}[backend]
-        engines[key] = engine_class(model, batch_size, steps_per_call)
+        engines[key] = engine_class(model, batch_size, steps_per_call, *(xla,) * (backend == "tensorflow"))
     return engines[key]
 
 
@@ -98,31 +138,52 @@ def _build_for_training(model, x, y, weights):
 
 
 class _TensorFlowEngine:
-    """One ``tf.function`` looping over batches gathered in the given order (any number
-    of rows and batch size: one trace)."""
+    """One ``tf.function`` per kind (train, test) looping over the batches of the given
+    rows: compiled by XLA (``xla``: a whole epoch, `_tf_step.padded_epoch`; the rows are
+    padded to a power of two, so that a few shapes serve every number of rows), or a
+    graph looping over them unpadded (any number of rows and batch size: one trace)."""
 
-    def __init__(self, model, batch_size, steps_per_call):
+    def __init__(self, model, batch_size, steps_per_call, xla=False):
         import tensorflow as tf
 
-        self.model, self._tf = model, tf
-        self._train = self._test = None
+        self.model, self.xla, self._tf = model, xla, tf
+        self._functions = {}
 
     def prepare(self, x, y, weights):
+        n = n_rows(x)
+        arrays = (x, y, _float32(weights))
+        if self.xla:
+            size = 1 << max(n - 1, 0).bit_length()
+            arrays = keras.tree.map_structure(lambda a: _pad_rows(a, size), arrays)
         tf = self._tf
-        data = tf.nest.map_structure(tf.convert_to_tensor, (x, y, _float32(weights)))
-        if self._train is None:
-            from ._tf_step import epoch_of_lean_steps, lean_step_applies
+        data = tf.nest.map_structure(tf.convert_to_tensor, arrays)
+        # without XLA: any number of rows (and batch size) runs the same trace
+        self._signature = [tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data),
+                           tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.bool)]
+        return _Data(data, n)
 
-            spec = tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data)
-            signature = [spec, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32),
-                         tf.TensorSpec((), tf.bool)]  # data, order of the rows, batch size, reset the metrics
-            model = self.model
-            lean = lean_step_applies(model) and not KERAS_TRAIN_STEP
-            train = (lambda *args: epoch_of_lean_steps(model, *args)) if lean else self._batches(model.train_step)
-            self._train = tf.function(self._epoch_function(train, "train"), input_signature=signature)
-            self._test = tf.function(self._epoch_function(self._batches(model.test_step), "test"),
-                                     input_signature=signature)
-        return data
+    def _function(self, kind, batch_size=None):
+        """The compiled epoch of ``kind`` ("train" or "test"); with XLA, for this static batch size."""
+        key = kind, batch_size
+        if key not in self._functions:
+            tf, model = self._tf, self.model
+            if self.xla:
+                from ._tf_step import padded_epoch
+
+                masked = is_masked(model)
+
+                def loop(data, order, count):
+                    padded_epoch(model, data, order, count, batch_size, kind == "train", masked)
+            elif kind == "train" and lean_step_applies(model):
+                from ._tf_step import epoch_of_lean_steps
+
+                def loop(data, order, size):
+                    epoch_of_lean_steps(model, data, order, size)
+            else:
+                loop = self._batches(model.train_step if kind == "train" else model.test_step)
+            self._functions[key] = tf.function(self._epoch_function(loop, kind), jit_compile=self.xla,
+                                               input_signature=None if self.xla else self._signature)
+        return self._functions[key]
 
     def _batches(self, step):
         """A loop calling ``step`` on each batch of the rows ``order``."""
@@ -144,7 +205,7 @@ class _TensorFlowEngine:
         tf, model = self._tf, self.model
 
         @tf.autograph.experimental.do_not_convert
-        def run(data, order, batch_size, reset):
+        def run(data, order, size, reset):
             TRACES[kind] += 1
 
             def reset_metrics():
@@ -153,20 +214,40 @@ class _TensorFlowEngine:
                 return tf.constant(True)
 
             tf.cond(reset, reset_metrics, lambda: tf.constant(False))  # an input: one trace either way
-            loop(data, order, batch_size)
+            loop(data, order, size)
             return model.get_metrics_result()
 
         return run
 
-    def train_epoch(self, data, order, batch_size, reset=True):
+    def _run(self, kind, data, order, batch_size, reset):
         tf = self._tf
-        return _floats(self._train(data, tf.constant(order, "int32"), tf.constant(batch_size, "int32"),
-                                   tf.constant(reset)))
+        if not self.xla:
+            logs = self._function(kind)(data.tensors, tf.constant(order, "int32"), tf.constant(batch_size, "int32"),
+                                        tf.constant(reset))
+            return _floats(logs)
+        padded_size = n_rows(data.tensors[0])
+        static = batch_size if batch_size < data.n_rows else padded_size  # one batch: its size is the rows'
+        padded = np.zeros(-(-padded_size // static) * static, "int32")
+        padded[: len(order)] = order
+        logs = self._function(kind, static)(data.tensors, tf.constant(padded), tf.constant(len(order), "int32"),
+                                            tf.constant(reset))
+        return _floats(logs)
+
+    def train_epoch(self, data, order, batch_size, reset=True):
+        return self._run("train", data, order, batch_size, reset)
 
     def evaluate(self, data, batch_size):
-        tf = self._tf
-        rows = tf.range(tf.shape(next(iter(data[0].values())))[0])
-        return _floats(self._test(data, rows, tf.constant(batch_size), tf.constant(True)))
+        return self._run("test", data, np.arange(data.n_rows), batch_size, True)
+
+
+class _Data(collections.namedtuple("_Data", "tensors n_rows")):
+    """The data as an engine reads it (``(x, y, weights)``, its rows maybe padded) and its number of rows."""
+
+
+def _pad_rows(array, size):
+    out = np.zeros((size, *array.shape[1:]), array.dtype)
+    out[: len(array)] = array
+    return out
 
 
 class _JaxEngine:
@@ -231,34 +312,18 @@ class _JaxEngine:
                                                                metric_weights, rows)]
 
     def _update_metrics(self, before, after_loss, loss, x, y, y_pred, metric_weights, rows):
-        """Metric variables after a batch of ``rows`` real rows: the per-head loss trackers
-        (updated in the loss, weighted by the padded batch) re-weighted by the real rows,
-        the total loss tracker weighted and the compiled metrics updated as in Keras."""
+        """Metric variables after a batch of ``rows`` real rows (`_padded`): the loss
+        trackers re-weighted by the real rows, the compiled metrics updated on them."""
         import jax.numpy as jnp
 
-        model, fraction = self.model, rows / self.batch_size
-        metrics = [
-            jnp.where(rows == self.batch_size, a, b + ((a - b) * fraction).astype(a.dtype))
-            for b, a in zip(before, after_loss)
-        ]
+        model = self.model
+        metrics = reweigh_trackers(before, after_loss, rows, self.batch_size)
         variables = model.metrics_variables
         with keras.StatelessScope(state_mapping=list(zip(variables, metrics))) as scope:
             model._loss_tracker.update_state(loss, sample_weight=rows)
-            compiled = model._compile_metrics
-            if compiled is not None:
-                # as CompileMetrics.update_state, with padded rows weighing 0 in the unweighted metrics too
-                real = (jnp.arange(self.batch_size) < rows).astype("float32")
-                y, y_pred = compiled._flatten_y(y), compiled._flatten_y(y_pred)
-                if isinstance(metric_weights, dict):
-                    metric_weights = compiled._flatten_y(metric_weights)
-                else:
-                    metric_weights = [metric_weights] * len(y)
-                for metric, truth, predicted in zip(compiled._flat_metrics, y, y_pred):
-                    if metric:
-                        metric.update_state(truth, predicted, sample_weight=real)
-                for metric, truth, predicted, weights in zip(compiled._flat_weighted_metrics, y, y_pred, metric_weights):
-                    if metric:
-                        metric.update_state(truth, predicted, sample_weight=weights)
+            if model._compile_metrics is not None:
+                real = jnp.arange(self.batch_size) < rows
+                update_compiled_metrics(model._compile_metrics, y, y_pred, metric_weights, real)
         updated = [scope.get_current_value(v) for v in variables]
         return [value if new is None else new for new, value in zip(updated, metrics)]
 

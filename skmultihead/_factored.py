@@ -164,6 +164,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         verbose=0,
         run_eagerly=False,
         steps_per_execution="auto",
+        jit_compile="auto",
         **kwargs,
     ):
         self._init_params(locals(), kwargs)

@@ -174,6 +174,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         verbose=0,
         run_eagerly=False,
         steps_per_execution="auto",
+        jit_compile="auto",
         **kwargs,
     ):
         self._init_params(locals(), kwargs)

@@ -114,6 +114,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         verbose=0,
         run_eagerly=False,
         steps_per_execution="auto",
+        jit_compile="auto",
         **kwargs,
     ):
         self._init_params(locals(), kwargs)

@@ -187,6 +187,7 @@ COMMON = {
     "verbose": [Options("auto"), Interval(int, 0, 2), BOOL],
     "run_eagerly": [BOOL],
     "steps_per_execution": [Options("auto"), POSITIVE_INT],
+    "jit_compile": [Options("auto"), BOOL],
 }
 
 # fit settings: routed as fit__<name> or given to fit(X, y, <name>=...)

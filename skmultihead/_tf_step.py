@@ -11,6 +11,10 @@ values). Plain Adam (no weight decay, clipping, EMA, accumulation, AMSGrad or va
 constraints) updates each variable with TensorFlow's fused kernel ``ResourceApplyAdam``,
 whose formula is Keras Adam's; other optimizers update through Keras.
 
+`padded_epoch` runs the same step over batches of a fixed number of rows (`_padded`), so
+that XLA compiles a whole epoch as one program: on a small network, most of an epoch's
+time in a graph is TensorFlow's executor dispatching small ops, which XLA fuses away.
+
 A network whose class overrides ``train_step``, ``compute_loss`` or ``compute_metrics``
 trains through its own ``train_step``.
 """
@@ -18,11 +22,7 @@ trains through its own ``train_step``.
 import keras
 import tensorflow as tf
 
-
-def lean_step_applies(model):
-    """Whether the network trains with `epoch_of_lean_steps` (its class keeps Keras's step)."""
-    return all(getattr(type(model), name) is getattr(keras.Model, name)
-               for name in ("train_step", "compute_loss", "compute_metrics"))
+from ._padded import loss_scale, update_compiled_metrics
 
 
 def epoch_of_lean_steps(model, data, order, batch_size):
@@ -52,6 +52,41 @@ def epoch_of_lean_steps(model, data, order, batch_size):
     if model._compile_metrics is not None:
         y, weights = tf.nest.map_structure(lambda a: tf.gather(a, order), (y_all, weights_all))
         model.compute_metrics(x_all, y, tf.nest.map_structure(lambda array: array.concat(), predictions), weights)
+
+
+def padded_epoch(model, data, order, count, batch_size, training, masked):
+    """Train on (or with ``training`` False, evaluate) the rows ``order[:count]`` of
+    ``data`` in batches of the static ``batch_size``, the last one padded (`_padded`):
+    every shape is fixed, so XLA compiles the whole loop. Each batch runs what the lean
+    step runs, and updates the compiled metrics on its real rows."""
+    n_batches = (count + batch_size - 1) // batch_size
+    apply = training and (fused_adam(model.optimizer, model.trainable_variables) or _keras_apply(model.optimizer))
+
+    def body(i):
+        start = i * batch_size
+        rows = tf.slice(order, [start], [batch_size])
+        real_rows = tf.minimum(count - start, batch_size)
+        real = tf.range(batch_size) < real_rows
+
+        def real_only(a):  # the padded rows' values zeroed
+            return tf.where(tf.reshape(real, (-1,) + (1,) * (a.shape.rank - 1)), a, tf.zeros_like(a))
+
+        x, y, weights = tf.nest.map_structure(lambda a: tf.gather(a, rows), data)
+        y, metric_weights = tf.nest.map_structure(real_only, (y, weights))
+        scale = loss_scale(batch_size, real_rows, masked)
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=training)
+            loss = model.compute_loss(x, y, y_pred, tf.nest.map_structure(lambda w: w * scale, metric_weights),
+                                      training=training)
+            scaled = model.optimizer.scale_loss(loss) if training else loss
+        model._loss_tracker.update_state(loss, sample_weight=real_rows)
+        if training:
+            apply(tape.gradient(scaled, model.trainable_variables), model.trainable_variables)
+        if model._compile_metrics is not None:
+            update_compiled_metrics(model._compile_metrics, y, y_pred, metric_weights, real)
+        return (i + 1,)
+
+    tf.while_loop(lambda i: i < n_batches, body, (tf.constant(0),))
 
 
 def _keras_apply(optimizer):

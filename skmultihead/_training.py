@@ -64,6 +64,7 @@ def train(
     callbacks=(),
     verbose=0,
     steps_per_call=64,
+    jit_compile="auto",
     keras_fit=False,
 ):
     """Train ``model`` for epochs ``initial_epoch .. epochs - 1``; return the epoch logs.
@@ -84,6 +85,8 @@ def train(
         Called at train and epoch begin and end.
     steps_per_call : int
         Batches per call of the compiled function (JAX; TensorFlow runs a whole epoch).
+    jit_compile : bool or "auto"
+        Whether TensorFlow compiles each epoch by XLA (see `_engines.uses_xla`).
     keras_fit : bool
         Run Keras's ``fit`` over the same batches instead (for batch-level callbacks).
 
@@ -110,11 +113,11 @@ def train(
         history, start = _keras_fit(model, batches, epochs, initial_epoch, validation, validation_batch_size,
                                     validation_freq, callbacks, verbose)
     else:
-        engine = engine_for(model, x, y, weights, batch_size, steps_per_call)
+        engine = engine_for(model, x, y, weights, batch_size, steps_per_call, jit_compile)
         loop = _Loop(model, engine, engine.prepare(x, y, weights), batches, callbacks, verbose, epochs)
         if validation is not None:
             val_batch_size = validation_batch_size or batch_size
-            val_engine = engine_for(model, *validation, val_batch_size, steps_per_call)
+            val_engine = engine_for(model, *validation, val_batch_size, steps_per_call, jit_compile)
             loop.validate_with(val_engine, val_engine.prepare(*validation), val_batch_size, validation_freq)
         history, start = loop.run(initial_epoch, epochs), loop.start
     warn_if_diverged(start, history, model.output_names)

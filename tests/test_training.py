@@ -84,16 +84,22 @@ def test_keras_fit_for_batch_callbacks_trains_on_the_same_batches(data):
     assert loop.history_.keys() == through_keras.history_.keys()
 
 
-def test_no_new_trace_for_a_partial_batch_or_another_number_of_rows(data):
+@pytest.mark.parametrize("jit_compile", [False, "auto"])
+def test_no_new_trace_for_a_partial_batch_or_another_number_of_rows(data, jit_compile):
+    # with XLA (TensorFlow) the rows are padded to a power of two: 180 and 231 training rows -> 256
     X, Y = data
-    est = MultiOutputNNClassifier(**dict(QUICK, validation_split=0.1)).fit(X, Y)
+    quick = dict(QUICK, hidden_layer_sizes=(7,), validation_split=0.1, jit_compile=jit_compile)  # a new network
+    est = MultiOutputNNClassifier(**quick).fit(X.iloc[:200], Y.iloc[:200])
     traces = dict(TRACES)
     est.fit(X.iloc[:257], Y.iloc[:257])
     assert dict(TRACES) == traces
     del est
     gc.collect()  # its network goes back to the pool, for the folds' clones
-    cross_val_score(MultiOutputNNClassifier(**dict(QUICK, validation_split=0.1)), X, Y, cv=3)  # 200 rows per fold
+    cross_val_score(MultiOutputNNClassifier(**quick), X, Y, cv=3)  # 200 rows per fold
     assert dict(TRACES) == traces
+    MultiOutputNNClassifier(**quick).fit(X, Y)  # 270 training rows
+    xla = jit_compile == "auto" and keras.backend.backend() == "tensorflow"
+    assert dict(TRACES) == {**traces, "train": traces["train"] + xla}
 
 
 def test_shuffling_follows_random_state_and_changes_training(data):
@@ -391,8 +397,9 @@ def test_other_loss_weights_reuse_the_train_step_and_train_as_compiled_constants
     assert ours.history_["income_loss"][-1] > 0  # weighed 0, still computed and recorded
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_the_lean_tensorflow_step_trains_as_keras_train_step(data, optimizer, monkeypatch):
+def test_the_lean_tensorflow_step_trains_as_keras_train_step(data, optimizer, jit_compile, monkeypatch):
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the lean step is TensorFlow's")
     from skmultihead import _engines
@@ -405,15 +412,52 @@ def test_the_lean_tensorflow_step_trains_as_keras_train_step(data, optimizer, mo
     for keras_step in (True, False):
         monkeypatch.setattr(_engines, "KERAS_TRAIN_STEP", keras_step)
         POOL.clear()  # a new network: its engine chooses the step
-        runs[keras_step] = MultiOutputNNClassifier(**params).fit(X, Y, sample_weight=np.linspace(0.5, 2.0, len(X)))
-    # SGD updates through Keras's optimizer: the same weights. Adam's fused update is Keras's formula,
-    # but 1 - beta_1 is rounded in float32 by TensorFlow's kernel (1 - 0.9f), by Keras in float64
-    tolerance = 0.0 if optimizer == "sgd" else 1e-4
+        fit_params = dict(params, jit_compile=jit_compile and not keras_step)
+        runs[keras_step] = MultiOutputNNClassifier(**fit_params).fit(X, Y, sample_weight=np.linspace(0.5, 2.0, len(X)))
+    # SGD updates through Keras's optimizer: the same weights (XLA fuses the arithmetic: a float32 rounding
+    # apart). Adam's fused update is Keras's formula, but 1 - beta_1 is rounded in float32 by TensorFlow's
+    # kernel (1 - 0.9f), by Keras in float64. 300 rows: a partial last batch, padded under XLA
+    tolerance = (1e-6 if jit_compile else 0.0) if optimizer == "sgd" else 1e-4
     for ours, theirs in zip(_weights(runs[False]), _weights(runs[True]), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=tolerance)
     assert runs[False].history_.keys() == runs[True].history_.keys()
     for name, values in runs[True].history_.items():  # metrics updated once per epoch, on every batch's predictions
         assert runs[False].history_[name] == pytest.approx(values, rel=1e-5 if optimizer == "sgd" else 1e-3), name
+
+
+def test_the_xla_epoch_trains_as_the_graph_epoch(data):
+    # padded last batches (270 training rows, batch 32; 30 validation rows), missing labels (masked
+    # losses), per-output weights (class_weight), validation and metrics: the same training
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA epochs are TensorFlow's (JAX's engine pads its batches as well)")
+    X, Y = data
+    Y = Y.astype(object)
+    Y.iloc[::3, Y.columns.get_loc("age")] = np.nan
+    Y.iloc[1::4, Y.columns.get_loc("income")] = None
+    params = dict(QUICK, hidden_layer_sizes=(11,), optimizer="sgd", optimizer__learning_rate=0.05,
+                  missing_targets="mask", validation_split=0.1)
+    runs = {jit: MultiOutputNNClassifier(**params, jit_compile=jit).fit(X, Y, class_weight={"gender": {"f": 3.0}})
+            for jit in (True, False)}
+    for ours, theirs in zip(_weights(runs[True]), _weights(runs[False]), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)  # XLA fuses the arithmetic: roundings apart
+    assert runs[True].history_.keys() == runs[False].history_.keys()
+    assert "val_gender_accuracy" in runs[True].history_
+    for name, values in runs[False].history_.items():
+        assert runs[True].history_[name] == pytest.approx(values, rel=1e-5), name
+
+
+def test_jit_compile_true_names_what_xla_cannot_compile(data):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("jit_compile chooses TensorFlow's engine")
+    X, Y = data
+
+    def normalized(inputs):
+        return keras.layers.Dense(8, activation="relu")(keras.layers.BatchNormalization()(inputs["features"]))
+
+    with pytest.raises(ValueError, match="jit_compile=True, but .* BatchNormalization layer's batch statistics"):
+        MultiOutputNNClassifier(**dict(QUICK, model=normalized, jit_compile=True)).fit(X, Y)
+    auto = MultiOutputNNClassifier(**dict(QUICK, model=normalized)).fit(X, Y)  # "auto": the graph epoch
+    assert auto.score(X, Y) > 0
 
 
 def test_fused_adam_is_keras_adams_update():
