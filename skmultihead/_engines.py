@@ -24,8 +24,9 @@ batch across the devices of its batch dimension: XLA then sums the gradients acr
 
 Every engine has ``prepare(x, y, weights)`` (the data as it reads them),
 ``train_epoch(data, order, batch_size, reset=True)`` (train on the rows ``order`` in
-batches; the logs since the last reset of the metrics, which ``reset=False`` skips) and
-``evaluate(data, batch_size)``.
+batches; the logs since the last reset of the metrics, which ``reset=False`` skips),
+``first_epoch(data, order, batch_size)`` (the same, and the logs of the first batch, which
+the divergence check compares with) and ``evaluate(data, batch_size)``.
 """
 
 import collections
@@ -137,7 +138,18 @@ def _build_for_training(model, x, y, weights):
         model.optimizer.build(model.trainable_variables)
 
 
-class _TensorFlowEngine:
+class _Engine:
+    """What every engine has: `first_epoch` from two calls of ``train_epoch``."""
+
+    def first_epoch(self, data, order, batch_size):
+        """Train the first epoch of a fit: (the logs of its first batch, the epoch's logs)."""
+        start = self.train_epoch(data, order[:batch_size], batch_size)
+        if len(order) <= batch_size:
+            return start, dict(start)
+        return start, self.train_epoch(data, order[batch_size:], batch_size, reset=False)
+
+
+class _TensorFlowEngine(_Engine):
     """One ``tf.function`` per kind (train, test) looping over the batches of the given
     rows: compiled by XLA (``xla``: a whole epoch, `_tf_step.padded_epoch`; the rows are
     padded to a power of two, so that a few shapes serve every number of rows), or a
@@ -172,8 +184,8 @@ class _TensorFlowEngine:
 
                 masked = is_masked(model)
 
-                def loop(data, order, count):
-                    padded_epoch(model, data, order, count, batch_size, kind == "train", masked)
+                def loop(data, order, count):  # returns the logs after the first batch
+                    return padded_epoch(model, data, order, count, batch_size, kind == "train", masked)
             elif kind == "train" and lean_step_applies(model):
                 from ._tf_step import epoch_of_lean_steps
 
@@ -214,30 +226,35 @@ class _TensorFlowEngine:
                 return tf.constant(True)
 
             tf.cond(reset, reset_metrics, lambda: tf.constant(False))  # an input: one trace either way
-            loop(data, order, size)
-            return model.get_metrics_result()
+            first = loop(data, order, size)
+            return model.get_metrics_result(), {} if first is None else first
 
         return run
 
     def _run(self, kind, data, order, batch_size, reset):
+        """The logs after the rows ``order``, and (XLA) those after their first batch."""
         tf = self._tf
         if not self.xla:
-            logs = self._function(kind)(data.tensors, tf.constant(order, "int32"), tf.constant(batch_size, "int32"),
+            return self._function(kind)(data.tensors, tf.constant(order, "int32"), tf.constant(batch_size, "int32"),
                                         tf.constant(reset))
-            return _floats(logs)
         padded_size = n_rows(data.tensors[0])
         static = batch_size if batch_size < data.n_rows else padded_size  # one batch: its size is the rows'
         padded = np.zeros(-(-padded_size // static) * static, "int32")
         padded[: len(order)] = order
-        logs = self._function(kind, static)(data.tensors, tf.constant(padded), tf.constant(len(order), "int32"),
+        return self._function(kind, static)(data.tensors, tf.constant(padded), tf.constant(len(order), "int32"),
                                             tf.constant(reset))
-        return _floats(logs)
 
     def train_epoch(self, data, order, batch_size, reset=True):
-        return self._run("train", data, order, batch_size, reset)
+        return _floats(self._run("train", data, order, batch_size, reset)[0])
+
+    def first_epoch(self, data, order, batch_size):
+        if not self.xla:
+            return super().first_epoch(data, order, batch_size)
+        logs, start = self._run("train", data, order, batch_size, True)
+        return _floats(start), _floats(logs)
 
     def evaluate(self, data, batch_size):
-        return self._run("test", data, np.arange(data.n_rows), batch_size, True)
+        return _floats(self._run("test", data, np.arange(data.n_rows), batch_size, True)[0])
 
 
 class _Data(collections.namedtuple("_Data", "tensors n_rows")):
@@ -250,7 +267,7 @@ def _pad_rows(array, size):
     return out
 
 
-class _JaxEngine:
+class _JaxEngine(_Engine):
     """A jitted function runs up to ``steps_per_call`` batches of fixed shape (see the
     module docstring for the padded last batch); the state lives outside the variables
     during a call and is written back after it; the metrics' stays outside (``_metrics``,
@@ -416,7 +433,7 @@ class _JaxEngine:
         return self._run(self._test, data, np.arange(n_rows(data[0])), False, self._reset_metrics())[1]
 
 
-class _TorchEngine:
+class _TorchEngine(_Engine):
     """A Python loop calling the train step on each batch (PyTorch compiles nothing)."""
 
     def __init__(self, model, batch_size, steps_per_call):

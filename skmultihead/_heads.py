@@ -8,6 +8,7 @@ predict, so the losses of different heads are on comparable scales). The kinds t
 """
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -22,6 +23,7 @@ from ._kinds import (
     quantile_values,
     regression_values,
     scaling_values,
+    unique_labels,
 )
 from ._messages import quoted
 from ._missing import labeled_rows
@@ -241,7 +243,7 @@ class Head(BaseEstimator):
         return classes
 
     def _unique_classes(self, y):
-        classes = np.unique(y)
+        classes = unique_labels(y)
         if len(classes) < 2:
             raise ValueError(
                 f"head {self.name_!r} has only 1 class ({classes[0]!r}) in the training data; "
@@ -376,13 +378,10 @@ class Head(BaseEstimator):
                     f"got shape {y.shape}."
                 )
             return y.argmax(axis=1).astype("int32") if self.kind_ == "multiclass" else y.astype("float32")
-        unseen = np.setdiff1d(y, self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"head {self.name_!r} got labels {quoted(unseen[:5])} that were not in the training "
-                f"data; its classes are {quoted(self.classes_)}."
-            )
-        codes = np.searchsorted(self.classes_, y)
+        codes = pd.Index(self.classes_).get_indexer(y)  # -1: a label not in classes_
+        if (codes < 0).any():
+            raise ValueError(f"head {self.name_!r} got labels {quoted(np.unique(y[codes < 0])[:5])} that were not "
+                             f"in the training data; its classes are {quoted(self.classes_)}.")
         return codes.astype("float32" if self.kind_ == "binary" else "int32")
 
     def predict_proba(self, raw):

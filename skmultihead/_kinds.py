@@ -32,7 +32,7 @@ def infer_kind(y, name, classes=None):
     ('regression', 'multiclass')
     """
     if classes is not None and y.ndim == 1:
-        return "binary" if len(np.unique(np.asarray(classes))) <= 2 else "multiclass"
+        return "binary" if len(unique_labels(np.asarray(classes))) <= 2 else "multiclass"
     if y.ndim == 2:
         if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
             return "multilabel"
@@ -46,13 +46,19 @@ def infer_kind(y, name, classes=None):
         integral_pair = np.isin(y, (0.0, 1.0)).all()
         return "binary" if integral_pair else "regression"
     if y.dtype.kind == "O":
-        types = sorted({type(v).__name__ for v in y})
+        types = sorted(t.__name__ for t in set(map(type, y)))
         if len(types) > 1:
             raise ValueError(
                 f"head {name!r} mixes label types {types}; a head's labels must be all strings, "
                 "all numbers or all booleans."
             )
-    return "binary" if len(np.unique(y)) <= 2 else "multiclass"
+    return "binary" if len(unique_labels(y)) <= 2 else "multiclass"
+
+
+def unique_labels(y):
+    """The sorted distinct values of a 1-D target, as ``np.unique`` (hashed first for
+    objects: sorting every label is the slow part of ``np.unique`` on strings)."""
+    return np.sort(pd.unique(y)) if y.dtype.kind == "O" else np.unique(y)
 
 
 def check_no_missing(y, name):

@@ -92,16 +92,34 @@ def _without_seeds(config):
     return config
 
 
-def copy_values(variables):
-    """Numpy copies of the variables' values."""
-    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+def copy_values(owner):
+    """Numpy copies of the values of ``owner``'s variables (a model's or an optimizer's)."""
+    if keras.backend.backend() == "tensorflow":  # one raw op each (see assign_values)
+        import tensorflow as tf
+
+        return [np.array(tf.raw_ops.ReadVariableOp(resource=v.handle, dtype=v.dtype))  # TensorFlow's dtype: fast path
+                for v in (variable.value for variable in owner.variables)]
+    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in owner.variables]
+
+
+def assign_values(owner, values):
+    """Give ``owner``'s variables the values given (arrays of their shapes)."""
+    variables = owner.variables
+    if keras.backend.backend() == "tensorflow":  # Keras's assign costs ~5x the op itself: most of a small fit's set-up
+        import tensorflow as tf
+
+        for variable, value in zip(variables, values, strict=True):
+            tf.raw_ops.AssignVariableOp(resource=variable.value.handle, value=np.asarray(value, variable.dtype))
+        return
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
 
 
 def build_and_keep_optimizer(fresh):
     """``fresh`` with its optimizer built; the optimizer's initial values are kept to reset
     it whenever the model is reused."""
     fresh.optimizer.build(fresh.trainable_variables)
-    _INITIAL_OPTIMIZER[fresh] = copy_values(fresh.optimizer.variables)
+    _INITIAL_OPTIMIZER[fresh] = copy_values(fresh.optimizer)
     return fresh
 
 
@@ -152,10 +170,8 @@ def _plain(value):
 def load_state(model, variables):
     """``model`` with the given values of its variables (initial weights, seeds) and its
     optimizer's initial state."""
-    for target, source in zip(model.variables, variables):
-        target.assign(source)
-    for target, value in zip(model.optimizer.variables, _INITIAL_OPTIMIZER[model]):
-        target.assign(value)
+    assign_values(model, variables)
+    assign_values(model.optimizer, _INITIAL_OPTIMIZER[model])
     return model
 
 
@@ -204,11 +220,11 @@ class ModelPool:
         key = network_key(fresh)
         if start is not None:
             with self._lock:
-                self._starts[start] = key, copy_values(fresh.variables)
+                self._starts[start] = key, copy_values(fresh)
                 while len(self._starts) > MAX_STARTS:
                     self._starts.popitem(last=False)
         model = self._take(key, own)
-        return build_and_keep_optimizer(fresh) if model is None else load_state(model, fresh.variables)
+        return build_and_keep_optimizer(fresh) if model is None else load_state(model, copy_values(fresh))
 
     def take(self, key):
         """An idle model of architecture ``key`` (see `network_key`) as it was left, or None."""

@@ -58,11 +58,12 @@ def padded_epoch(model, data, order, count, batch_size, training, masked):
     """Train on (or with ``training`` False, evaluate) the rows ``order[:count]`` of
     ``data`` in batches of the static ``batch_size``, the last one padded (`_padded`):
     every shape is fixed, so XLA compiles the whole loop. Each batch runs what the lean
-    step runs, and updates the compiled metrics on its real rows."""
+    step runs, and updates the compiled metrics on its real rows. Returns the metrics'
+    results after the first batch."""
     n_batches = (count + batch_size - 1) // batch_size
     apply = training and (fused_adam(model.optimizer, model.trainable_variables) or _keras_apply(model.optimizer))
 
-    def body(i):
+    def body(i, first):
         start = i * batch_size
         rows = tf.slice(order, [start], [batch_size])
         real_rows = tf.minimum(count - start, batch_size)
@@ -84,9 +85,10 @@ def padded_epoch(model, data, order, count, batch_size, training, masked):
             apply(tape.gradient(scaled, model.trainable_variables), model.trainable_variables)
         if model._compile_metrics is not None:
             update_compiled_metrics(model._compile_metrics, y, y_pred, metric_weights, real)
-        return (i + 1,)
+        return i + 1, tf.cond(tf.equal(i, 0), model.get_metrics_result, lambda: first)
 
-    tf.while_loop(lambda i: i < n_batches, body, (tf.constant(0),))
+    first = tf.nest.map_structure(tf.zeros_like, model.get_metrics_result())
+    return tf.while_loop(lambda i, _: i < n_batches, body, (tf.constant(0), first))[1]
 
 
 def _keras_apply(optimizer):

@@ -177,8 +177,8 @@ class _Loop:
         engine, data, size = self.engine, self.data, self.batches.batch_size
         if self.start is not None:
             return engine.train_epoch(data, order, size)
-        self.start = engine.train_epoch(data, order[:size], size)
-        return engine.train_epoch(data, order[size:], size, reset=False) if len(order) > size else dict(self.start)
+        self.start, logs = engine.first_epoch(data, order, size)
+        return logs
 
 
 def check_finite(logs, epoch):
