@@ -159,7 +159,7 @@ class _TensorFlowEngine(_Engine):
         import tensorflow as tf
 
         self.model, self.xla, self._tf = model, xla, tf
-        self._functions = {}
+        self._functions, self._concrete = {}, {}
 
     def prepare(self, x, y, weights):
         n = n_rows(x)
@@ -241,8 +241,11 @@ class _TensorFlowEngine(_Engine):
         static = batch_size if batch_size < data.n_rows else padded_size  # one batch: its size is the rows'
         padded = np.zeros(-(-padded_size // static) * static, "int32")
         padded[: len(order)] = order
-        return self._function(kind, static)(data.tensors, tf.constant(padded), tf.constant(len(order), "int32"),
-                                            tf.constant(reset))
+        args = data.tensors, tf.constant(padded), tf.constant(len(order), "int32"), tf.constant(reset)
+        key = kind, static, padded_size
+        if key not in self._concrete:  # called directly, it spares tf.function's matching of the arguments
+            self._concrete[key] = self._function(kind, static).get_concrete_function(*args)
+        return self._concrete[key](*args)
 
     def train_epoch(self, data, order, batch_size, reset=True):
         return _floats(self._run("train", data, order, batch_size, reset)[0])

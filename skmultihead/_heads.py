@@ -8,7 +8,6 @@ predict, so the losses of different heads are on comparable scales). The kinds t
 """
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -18,6 +17,7 @@ from ._kinds import (
     HEAD_KINDS,
     check_kind,
     check_no_missing,
+    class_codes,
     infer_kind,
     middle_quantile,
     quantile_values,
@@ -378,7 +378,7 @@ class Head(BaseEstimator):
                     f"got shape {y.shape}."
                 )
             return y.argmax(axis=1).astype("int32") if self.kind_ == "multiclass" else y.astype("float32")
-        codes = pd.Index(self.classes_).get_indexer(y)  # -1: a label not in classes_
+        codes = class_codes(y, self.classes_)
         if (codes < 0).any():
             raise ValueError(f"head {self.name_!r} got labels {quoted(np.unique(y[codes < 0])[:5])} that were not "
                              f"in the training data; its classes are {quoted(self.classes_)}.")

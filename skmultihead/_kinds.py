@@ -55,6 +55,16 @@ def infer_kind(y, name, classes=None):
     return "binary" if len(unique_labels(y)) <= 2 else "multiclass"
 
 
+def class_codes(y, classes):
+    """The index of each label of ``y`` in the sorted ``classes``; -1 for a label not among them
+    (numbers: a binary search; other labels: a dict, as scikit-learn's label encoding)."""
+    if y.dtype.kind in "biuf" and classes.dtype.kind in "biuf":
+        codes = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+        return np.where(classes[codes] == y, codes, -1)
+    index = {label: i for i, label in enumerate(classes.tolist())}
+    return np.fromiter((index.get(label, -1) for label in y.tolist()), np.intp, len(y))
+
+
 def unique_labels(y):
     """The sorted distinct values of a 1-D target, as ``np.unique`` (hashed first for
     objects: sorting every label is the slow part of ``np.unique`` on strings)."""

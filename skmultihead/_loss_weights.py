@@ -10,6 +10,7 @@ multiplies it by the output's weight (here a variable) before summing them.
 
 import keras
 
+from ._pool import assign_values
 from ._spec import member_name
 
 
@@ -65,5 +66,5 @@ def output_loss_weights(heads, loss_weights, defaults=None, aux_heads=(), ensemb
 def set_loss_weights(model, heads, loss_weights, **options):
     """Give the network's weight variables the values `output_loss_weights` computes."""
     holder = model.skmultihead_loss_weights
-    for output, weight in output_loss_weights(heads, loss_weights, holder.defaults, **options).items():
-        holder.values[output].assign(weight)
+    weights = output_loss_weights(heads, loss_weights, holder.defaults, **options)
+    assign_values([holder.values[output] for output in weights], list(weights.values()))

@@ -102,9 +102,8 @@ def copy_values(owner):
     return [np.array(keras.ops.convert_to_numpy(v.value)) for v in owner.variables]
 
 
-def assign_values(owner, values):
-    """Give ``owner``'s variables the values given (arrays of their shapes)."""
-    variables = owner.variables
+def assign_values(variables, values):
+    """Give the variables the values given (arrays of their shapes)."""
     if keras.backend.backend() == "tensorflow":  # Keras's assign costs ~5x the op itself: most of a small fit's set-up
         import tensorflow as tf
 
@@ -170,8 +169,8 @@ def _plain(value):
 def load_state(model, variables):
     """``model`` with the given values of its variables (initial weights, seeds) and its
     optimizer's initial state."""
-    assign_values(model, variables)
-    assign_values(model.optimizer, _INITIAL_OPTIMIZER[model])
+    assign_values(model.variables, variables)
+    assign_values(model.optimizer.variables, _INITIAL_OPTIMIZER[model])
     return model
 
 
