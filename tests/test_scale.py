@@ -1,6 +1,10 @@
 """Searches on joblib's Dask and Ray backends give the sequential search's results (Ray's test
 skips where Ray is not installed: pip install ray)."""
 
+import os
+import subprocess
+import sys
+
 import joblib
 import numpy as np
 import pytest
@@ -163,3 +167,17 @@ def test_a_keras_distribution_on_another_backend_is_refused():
         expected = f"trains on the JAX backend only and the backend is '{keras.backend.backend()}'"
         with pytest.raises(ValueError, match=expected):
             MultiOutputNNClassifier(epochs=1).fit(X, Y)
+
+
+@pytest.mark.parametrize("given", [None, "2"])
+def test_tensorflow_takes_the_thread_limit_of_a_search_worker(given):
+    # loky and Dask workers are given OMP_NUM_THREADS (their share of the cores); TensorFlow reads
+    # TF_NUM_INTRAOP_THREADS only, which the package sets from it unless the user chose one
+    env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTRAOP_THREADS"}
+    env.update({"OMP_NUM_THREADS": "1", **({} if given is None else {"TF_NUM_INTRAOP_THREADS": given})})
+    code = "import os, skmultihead; print(os.environ.get('TF_NUM_INTRAOP_THREADS'))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == (given or "1")
+    with joblib.parallel_backend("loky", n_jobs=2):  # loky tells its workers so itself
+        limits = joblib.Parallel()(joblib.delayed(lambda: os.environ.get("OMP_NUM_THREADS"))() for _ in range(2))
+    assert all(limit is not None for limit in limits)
