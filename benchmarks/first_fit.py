@@ -4,8 +4,9 @@ GridSearchCV(n_jobs=...), pays before the network pool can help.
 Each figure comes from its own new Python process (imports not counted): the 3-head
 MultiOutputNNClassifier (trunk (100,)) on 2,000 x 20 rows, 3 epochs, batch 200, fitted
 once, then a second fit of the same architecture (the pool's network). On TensorFlow it
-runs again with ``jit_compile=False`` (each epoch a graph, not compiled by XLA). On JAX it runs
-twice more with JAX's persistent compilation cache (JAX_COMPILATION_CACHE_DIR): once to
+runs again with ``jit_compile=False`` (each epoch a graph, not compiled by XLA). Both
+TensorFlow and JAX then run twice more with their persistent compilation cache
+(TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR; JAX_COMPILATION_CACHE_DIR): once to
 fill an empty cache directory, once reading it, as a later process would.
 
 Run: python benchmarks/first_fit.py [--repeats 3]   (uses the current KERAS_BACKEND)
@@ -63,11 +64,11 @@ def report(label, runs):
 report("new process", [child() for _ in range(args.repeats)])
 if backend == "tensorflow":
     report("new process, jit_compile=False (no XLA)", [child(JIT_COMPILE="False") for _ in range(args.repeats)])
-if backend == "jax":
+if backend in ("tensorflow", "jax"):
     cold, warm = [], []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as cache:
-            env = dict(
+            env = dict(TF_XLA_FLAGS=f"--tf_xla_persistent_cache_directory={cache}") if backend == "tensorflow" else dict(
                 JAX_COMPILATION_CACHE_DIR=cache,
                 JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
                 JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
