@@ -98,8 +98,9 @@ def test_no_new_trace_for_a_partial_batch_or_another_number_of_rows(data, jit_co
     cross_val_score(MultiOutputNNClassifier(**quick), X, Y, cv=3)  # 200 rows per fold
     assert dict(TRACES) == traces
     MultiOutputNNClassifier(**quick).fit(X, Y)  # 270 training rows
-    xla = jit_compile == "auto" and keras.backend.backend() == "tensorflow"
-    assert dict(TRACES) == {**traces, "train": traces["train"] + xla}
+    if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
+        traces["train"] += 1  # 270 rows: padded to 512, a new shape for XLA
+    assert dict(TRACES) == traces
 
 
 def test_shuffling_follows_random_state_and_changes_training(data):
