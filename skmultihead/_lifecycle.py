@@ -250,7 +250,7 @@ def variables(model):
     optimizer's variables."""
     from ._pool import copy_values
 
-    return {"weights": copy_values(model), "optimizer": copy_values(model.optimizer)}
+    return {"weights": copy_values(model.variables), "optimizer": copy_values(model.optimizer.variables)}
 
 
 def assign(model, weights, optimizer=None):

@@ -5,11 +5,12 @@ batch to the full batch size. Padded rows weigh 0 and carry no label (their targ
 zeros, so a masked loss's mask is 0). A loss averaged over the batch divides by all its
 rows, so the real rows' loss weights are scaled by ``batch_size / rows``: the loss and its
 gradient are those of the unpadded batch (a masked loss averages over its labeled rows
-itself). The compiled metrics weigh the padded rows 0. Keras weighs each head's loss
-tracker by the batch's number of rows where it is known while tracing (JAX: the loss
-trackers are re-weighted by the real rows, `reweigh_trackers`), by 1 where it is not
-(TensorFlow's graph of any number of rows): there a padded batch, of a fixed number of rows
-like every other, weighs the same as the others.
+itself). The compiled metrics weigh the padded rows 0.
+
+Keras weighs each head's loss tracker by the batch's number of rows where that is known
+while tracing (JAX), by 1 where it is not (TensorFlow's graphs of any number of rows). So
+the JAX engine re-weighs the trackers by the real rows (`reweigh_trackers`), and on
+TensorFlow a padded batch, of as many rows as every other, weighs what the others do.
 """
 
 import keras
@@ -18,7 +19,7 @@ import keras
 def loss_scale(batch_size, rows, masked):
     """The factor of the real rows' loss weights in a batch of ``rows`` real rows."""
     if masked:
-        return keras.ops.ones_like(keras.ops.cast(rows, "float32"))
+        return 1.0
     return batch_size / keras.ops.maximum(keras.ops.cast(rows, "float32"), 1.0)
 
 

@@ -92,14 +92,14 @@ def _without_seeds(config):
     return config
 
 
-def copy_values(owner):
-    """Numpy copies of the values of ``owner``'s variables (a model's or an optimizer's)."""
+def copy_values(variables):
+    """Numpy copies of the variables' values."""
     if keras.backend.backend() == "tensorflow":  # one raw op each (see assign_values)
         import tensorflow as tf
 
         return [np.array(tf.raw_ops.ReadVariableOp(resource=v.handle, dtype=v.dtype))  # TensorFlow's dtype: fast path
-                for v in (variable.value for variable in owner.variables)]
-    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in owner.variables]
+                for v in (variable.value for variable in variables)]
+    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
 
 
 def assign_values(variables, values):
@@ -118,7 +118,7 @@ def build_and_keep_optimizer(fresh):
     """``fresh`` with its optimizer built; the optimizer's initial values are kept to reset
     it whenever the model is reused."""
     fresh.optimizer.build(fresh.trainable_variables)
-    _INITIAL_OPTIMIZER[fresh] = copy_values(fresh.optimizer)
+    _INITIAL_OPTIMIZER[fresh] = copy_values(fresh.optimizer.variables)
     return fresh
 
 
@@ -219,11 +219,11 @@ class ModelPool:
         key = network_key(fresh)
         if start is not None:
             with self._lock:
-                self._starts[start] = key, copy_values(fresh)
+                self._starts[start] = key, copy_values(fresh.variables)
                 while len(self._starts) > MAX_STARTS:
                     self._starts.popitem(last=False)
         model = self._take(key, own)
-        return build_and_keep_optimizer(fresh) if model is None else load_state(model, copy_values(fresh))
+        return build_and_keep_optimizer(fresh) if model is None else load_state(model, copy_values(fresh.variables))
 
     def take(self, key):
         """An idle model of architecture ``key`` (see `network_key`) as it was left, or None."""

@@ -160,7 +160,7 @@ class PredictMixin:
         from ._pool import copy_values
 
         plan = self._forward_plan
-        return None if plan is None else Forward(plan, copy_values(self._network))
+        return None if plan is None else Forward(plan, copy_values(self._network.variables))
 
 
 def _keras_forward(model, inputs):

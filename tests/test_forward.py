@@ -38,7 +38,7 @@ def _fitted_estimators():
 
 def numpy_forward(model):
     plan = forward_plan(model)
-    return None if plan is None else Forward(plan, copy_values(model))
+    return None if plan is None else Forward(plan, copy_values(model.variables))
 
 
 def test_numpy_forward_matches_the_keras_model():

@@ -119,6 +119,24 @@ def test_unseen_label_is_an_error():
 
 
 @pytest.mark.parametrize(
+    "train, given",
+    [
+        (np.array(["b", "a", "c", "a"], dtype=object), np.array(["c", "a", "b"], dtype=object)),
+        (np.array(["b", "a", "c"]), np.array(["c", "a", "b"])),  # numpy strings
+        (np.array([3, 1, 2]), np.array([2.0, 3.0, 1.0])),  # int classes, float labels
+        (np.array([True, False]), np.array([False, True, True])),
+    ],
+)
+def test_labels_encode_as_their_index_in_the_sorted_classes(train, given):
+    head = Head().fit(train, "h")
+    assert head.classes_.tolist() == sorted(set(train.tolist()))
+    expected = np.searchsorted(np.sort(np.unique(train)), given)
+    np.testing.assert_array_equal(head.encode(given), expected)
+    with pytest.raises(ValueError, match="head 'h' got labels .* that were not in the training data"):
+        head.encode(np.array([9], dtype=object))
+
+
+@pytest.mark.parametrize(
     "kind, y, match",
     [
         (None, np.array([["a", "b"], ["c", "d"]], dtype=object), "neither a 0/1 indicator .* nor float columns"),
