@@ -85,7 +85,9 @@ def padded_epoch(model, data, order, count, batch_size, training, masked):
             apply(tape.gradient(scaled, model.trainable_variables), model.trainable_variables)
         if model._compile_metrics is not None:
             update_compiled_metrics(model._compile_metrics, y, y_pred, metric_weights, real)
-        return i + 1, tf.cond(tf.equal(i, 0), model.get_metrics_result, lambda: first)
+        # a select, not a cond: XLA compiles it in less time, and the results are a few scalars
+        return i + 1, tf.nest.map_structure(lambda now, kept: tf.where(tf.equal(i, 0), now, kept),
+                                            model.get_metrics_result(), first)
 
     first = tf.nest.map_structure(tf.zeros_like, model.get_metrics_result())
     return tf.while_loop(lambda i, _: i < n_batches, body, (tf.constant(0), first))[1]
