@@ -167,15 +167,11 @@ class _TensorFlowEngine(_Engine):
         if self.xla:
             size = 1 << max(n - 1, 0).bit_length()
             arrays = keras.tree.map_structure(lambda a: _pad_rows(a, size), arrays)
-        tf = self._tf
-        data = tf.nest.map_structure(tf.convert_to_tensor, arrays)
-        # without XLA: any number of rows (and batch size) runs the same trace
-        self._signature = [tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), data),
-                           tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.bool)]
-        return _Data(data, n)
+        return _Data(self._tf.nest.map_structure(self._tf.convert_to_tensor, arrays), n)
 
-    def _function(self, kind, batch_size=None):
-        """The compiled epoch of ``kind`` ("train" or "test"); with XLA, for this static batch size."""
+    def _function(self, kind, tensors, batch_size=None):
+        """The compiled epoch of ``kind`` ("train" or "test") for data like ``tensors``; with
+        XLA, for this static batch size."""
         key = kind, batch_size
         if key not in self._functions:
             tf, model = self._tf, self.model
@@ -193,8 +189,12 @@ class _TensorFlowEngine(_Engine):
                     epoch_of_lean_steps(model, data, order, size)
             else:
                 loop = self._batches(model.train_step if kind == "train" else model.test_step)
+            signature = None if self.xla else [  # without XLA: any number of rows and batch size, one trace
+                tf.nest.map_structure(lambda t: tf.TensorSpec((None, *t.shape[1:]), t.dtype), tensors),
+                tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.bool),
+            ]
             self._functions[key] = tf.function(self._epoch_function(loop, kind), jit_compile=self.xla,
-                                               input_signature=None if self.xla else self._signature)
+                                               input_signature=signature)
         return self._functions[key]
 
     def _batches(self, step):
@@ -235,8 +235,8 @@ class _TensorFlowEngine(_Engine):
         """The logs after the rows ``order``, and (XLA) those after their first batch."""
         tf = self._tf
         if not self.xla:
-            return self._function(kind)(data.tensors, tf.constant(order, "int32"), tf.constant(batch_size, "int32"),
-                                        tf.constant(reset))
+            return self._function(kind, data.tensors)(data.tensors, tf.constant(order, "int32"),
+                                                      tf.constant(batch_size, "int32"), tf.constant(reset))
         padded_size = n_rows(data.tensors[0])
         static = batch_size if batch_size < data.n_rows else padded_size  # one batch: its size is the rows'
         padded = np.zeros(-(-padded_size // static) * static, "int32")
@@ -244,7 +244,7 @@ class _TensorFlowEngine(_Engine):
         args = data.tensors, tf.constant(padded), tf.constant(len(order), "int32"), tf.constant(reset)
         key = kind, static, padded_size
         if key not in self._concrete:  # called directly, it spares tf.function's matching of the arguments
-            self._concrete[key] = self._function(kind, static).get_concrete_function(*args)
+            self._concrete[key] = self._function(kind, data.tensors, static).get_concrete_function(*args)
         return self._concrete[key](*args)
 
     def train_epoch(self, data, order, batch_size, reset=True):

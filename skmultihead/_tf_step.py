@@ -29,7 +29,7 @@ def epoch_of_lean_steps(model, data, order, batch_size):
     """Train on the rows ``order`` of ``data`` (``(x, y, sample_weight)``) in batches; then
     update the compiled metrics with the predictions of every batch (inside a tf.function)."""
     x_all, y_all, weights_all = data
-    apply = fused_adam(model.optimizer, model.trainable_variables) or _keras_apply(model.optimizer)
+    apply = _update(model)
     n = tf.shape(order)[0]
     n_batches = (n + batch_size - 1) // batch_size
     outputs = tf.nest.map_structure(
@@ -40,12 +40,7 @@ def epoch_of_lean_steps(model, data, order, batch_size):
     def body(i, predictions):
         rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
         x, y, weights = tf.nest.map_structure(lambda a: tf.gather(a, rows), data)
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=True)
-            loss = model.compute_loss(x, y, y_pred, weights, training=True)
-            model._loss_tracker.update_state(loss, sample_weight=tf.shape(rows)[0])
-            loss = model.optimizer.scale_loss(loss)
-        apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        y_pred = _step(model, x, y, weights, tf.shape(rows)[0], apply)
         return i + 1, tf.nest.map_structure(lambda array, p: array.write(i, p), predictions, y_pred)
 
     _, predictions = tf.while_loop(lambda i, _: i < n_batches, body, (tf.constant(0), outputs))
@@ -61,7 +56,7 @@ def padded_epoch(model, data, order, count, batch_size, training, masked):
     step runs, and updates the compiled metrics on its real rows. Returns the metrics'
     results after the first batch."""
     n_batches = (count + batch_size - 1) // batch_size
-    apply = training and (fused_adam(model.optimizer, model.trainable_variables) or _keras_apply(model.optimizer))
+    apply = _update(model) if training else None
 
     def body(i, first):
         start = i * batch_size
@@ -75,14 +70,7 @@ def padded_epoch(model, data, order, count, batch_size, training, masked):
         x, y, weights = tf.nest.map_structure(lambda a: tf.gather(a, rows), data)
         y, metric_weights = tf.nest.map_structure(real_only, (y, weights))
         scale = loss_scale(batch_size, real_rows, masked)
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=training)
-            loss = model.compute_loss(x, y, y_pred, tf.nest.map_structure(lambda w: w * scale, metric_weights),
-                                      training=training)
-            scaled = model.optimizer.scale_loss(loss) if training else loss
-        model._loss_tracker.update_state(loss, sample_weight=real_rows)
-        if training:
-            apply(tape.gradient(scaled, model.trainable_variables), model.trainable_variables)
+        y_pred = _step(model, x, y, tf.nest.map_structure(lambda w: w * scale, metric_weights), real_rows, apply)
         if model._compile_metrics is not None:
             update_compiled_metrics(model._compile_metrics, y, y_pred, metric_weights, real)
         # a select, not a cond: XLA compiles it in less time, and the results are a few scalars
@@ -91,6 +79,26 @@ def padded_epoch(model, data, order, count, batch_size, training, masked):
 
     first = tf.nest.map_structure(tf.zeros_like, model.get_metrics_result())
     return tf.while_loop(lambda i, _: i < n_batches, body, (tf.constant(0), first))[1]
+
+
+def _step(model, x, y, loss_weights, rows, apply=None):
+    """One batch: the forward pass, the compiled loss (the total loss tracker weighted by
+    ``rows``) and, given ``apply``, the optimizer's update (else the batch is evaluated).
+    Returns the predictions."""
+    training = apply is not None
+    with tf.GradientTape() as tape:
+        y_pred = model(x, training=training)
+        loss = model.compute_loss(x, y, y_pred, loss_weights, training=training)
+        scaled = model.optimizer.scale_loss(loss) if training else loss
+    model._loss_tracker.update_state(loss, sample_weight=rows)
+    if training:
+        apply(tape.gradient(scaled, model.trainable_variables), model.trainable_variables)
+    return y_pred
+
+
+def _update(model):
+    """The optimizer's update of the trainable variables: fused for plain Adam, else Keras's."""
+    return fused_adam(model.optimizer, model.trainable_variables) or _keras_apply(model.optimizer)
 
 
 def _keras_apply(optimizer):
