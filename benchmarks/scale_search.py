@@ -12,7 +12,13 @@ down before Dask's start). Prints each wall time, the speed-up against the
 sequential search of the same row (target >= 1.6 on 2 cores), whether the cv_results_
 scores are the sequential ones, and the train-step traces of each process.
 
-Run: python benchmarks/scale_search.py [--epochs 50] [--again 3]
+The machine's own ceiling, measured in the same run: 24 tasks of pure Python arithmetic
+(no TensorFlow, no data) whose summed time is the sequential "again" search's, run through
+the same joblib call (``Parallel`` with its defaults, as GridSearchCV's) on each backend.
+Its speed-up is what the 2 cores, joblib's dispatch and the backend give work that is
+perfectly parallel; the search's is that, less what the fits add.
+
+Run: python benchmarks/scale_search.py [--epochs 50] [--again 3] [--jit-compile auto|False]
 """
 
 import os
@@ -42,10 +48,27 @@ def traces():
     return TRACES["train"]
 
 
+def spin(iterations):
+    """Pure Python arithmetic: CPU work that needs no memory bandwidth and holds the GIL."""
+    total = 0
+    for i in range(iterations):
+        total += i
+    return total
+
+
+def ceiling(n_jobs, iterations, tasks=24):
+    """Wall time of ``tasks`` spins through joblib (the active backend), as GridSearchCV calls it."""
+    start = time.perf_counter()
+    joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(spin)(iterations) for _ in range(tasks))
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--again", type=int, default=3, help="searches after the first (median shown)")
+    parser.add_argument("--jit-compile", default="auto", choices=["auto", "False"],
+                        help="the estimator's jit_compile (TensorFlow; False: each epoch a graph)")
     args = parser.parse_args()
     penguins = load_penguins().dropna()
     # islands one-hot encoded before the search: a ColumnTransformer's own joblib calls would
@@ -54,7 +77,8 @@ def main():
     Y = penguins[["species", "sex", "body_mass_g"]]
     net = make_pipeline(
         StandardScaler(),
-        MultiOutputNNClassifier(epochs=args.epochs, batch_size=32, optimizer__learning_rate=0.01, random_state=0),
+        MultiOutputNNClassifier(epochs=args.epochs, batch_size=32, optimizer__learning_rate=0.01, random_state=0,
+                                jit_compile={"auto": "auto", "False": False}[args.jit_compile]),
     )
     grid = {
         "multioutputnnclassifier__loss_weights__sex": [1.0, 3.0],
@@ -74,16 +98,25 @@ def main():
         again = [search(n_jobs) for _ in range(args.again)]
         return {"first": first, "again": sorted(again, key=lambda run: run[0])[len(again) // 2]}
 
+    def median_ceiling(n_jobs, iterations):
+        return sorted(ceiling(n_jobs, iterations) for _ in range(args.again))[args.again // 2]
+
     print(f"{platform.node()} ({os.cpu_count()} cores), keras {keras.__version__}, backend {keras.backend.backend()}")
     print(f"GridSearchCV: 8 candidates (2 architectures) x 3 folds = 24 fits, {args.epochs} epochs each")
     sequential = searches(1)
     expected = sequential["first"][1]
     rows = {"sequential (n_jobs=1)": (sequential, [traces()])}
+    # the ceiling's work: spins summing to the sequential "again" search's time
+    iterations = 100_000
+    for _ in range(2):  # the second pass corrects the first's estimate
+        iterations = int(iterations * sequential["again"][0] / ceiling(1, iterations))
+    spins = {"sequential (n_jobs=1)": median_ceiling(1, iterations)}
     start = time.perf_counter()
     with joblib.parallel_backend("loky", n_jobs=2):
         joblib.Parallel()(joblib.delayed(traces)() for _ in range(2))  # start the workers, import skmultihead
         loky_start = time.perf_counter() - start
         rows["loky, n_jobs=2"] = searches(2), None
+        spins["loky, n_jobs=2"] = median_ceiling(2, iterations)
     get_reusable_executor().shutdown(wait=True)  # loky's idle workers gone before Dask's start
     import distributed
 
@@ -94,9 +127,11 @@ def main():
             dask_start = time.perf_counter() - start
             with joblib.parallel_backend("dask"):
                 rows["Dask, 2 workers"] = searches(2), None
+                spins["Dask, 2 workers"] = median_ceiling(2, iterations)
             rows["Dask, 2 workers"] = rows["Dask, 2 workers"][0], sorted(client.run(traces).values())
     print(f"worker start and import (once per worker and session): loky {loky_start:.1f} s, Dask {dask_start:.1f} s")
-    print(f"{'search':26s} {'first':>7s} {'speed-up':>9s} {'again':>7s} {'speed-up':>9s}  same scores  traces")
+    print(f"{'search':26s} {'first':>7s} {'speed-up':>9s} {'again':>7s} {'speed-up':>9s}  same scores  traces"
+          f"{'':9s}ceiling (pure Python)")
     for name, (runs, counts) in rows.items():
         cells = []
         for run in ("first", "again"):
@@ -104,8 +139,11 @@ def main():
             ratio = sequential[run][0] / seconds
             cells.append(f"{seconds:6.1f}s {ratio:8.2f}{'' if name.startswith('seq') or ratio >= 1.6 else '*'}")
         same = all(np.allclose(runs[run][1], expected) for run in runs)
-        print(f"{name:26s} {cells[0]} {cells[1]}  {str(same):11s}  {'' if counts is None else counts}")
-    print("* below the target of 1.6; traces: train steps traced by the process (Dask: per worker), both runs")
+        counts = "" if counts is None else str(counts)
+        spin_ratio = spins["sequential (n_jobs=1)"] / spins[name]
+        print(f"{name:26s} {cells[0]} {cells[1]}  {str(same):11s}  {counts:15s}{spins[name]:5.2f}s {spin_ratio:5.2f}")
+    print("* below the target of 1.6; traces: train steps traced by the process (Dask: per worker), both runs;")
+    print("ceiling: 24 tasks of pure Python summing to the sequential 'again' time, same joblib call (median)")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ import sys
 # TensorFlow's own ERROR lines are hidden with them; TF_CPP_MIN_LOG_LEVEL=0 shows everything.
 if "tensorflow" not in sys.modules:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # Workers of a parallel search (joblib's loky, Dask) are told their share of the cores by
-    # OMP_NUM_THREADS, which TensorFlow ignores: each then ran on a pool as large as the machine,
-    # and two workers on 2 cores trained each fit ~1.6x slower than one. TensorFlow takes the same
-    # limit for its ops, unless the user set TF_NUM_INTRAOP_THREADS.
-    if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0:
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", os.environ["OMP_NUM_THREADS"])
+# Workers of a parallel search (joblib's loky, Dask) are told their share of the cores by
+# OMP_NUM_THREADS, which TensorFlow ignores: each then ran on a pool as large as the machine,
+# and two workers on 2 cores trained each fit ~1.6x slower than one. TensorFlow takes the same
+# limit for its ops, unless the user set TF_NUM_INTRAOP_THREADS. It reads the variable when it
+# runs its first op, not at its import: a Dask worker re-imports the user's script, which may
+# import TensorFlow before this package.
+if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0:
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", os.environ["OMP_NUM_THREADS"])
 
 _EXPORTS = {
     "DenseBranch": "._branches",

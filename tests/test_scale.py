@@ -170,12 +170,14 @@ def test_a_keras_distribution_on_another_backend_is_refused():
 
 
 @pytest.mark.parametrize("given", [None, "2"])
-def test_tensorflow_takes_the_thread_limit_of_a_search_worker(given):
+@pytest.mark.parametrize("first", ["", "import tensorflow; "])
+def test_tensorflow_takes_the_thread_limit_of_a_search_worker(given, first):
     # loky and Dask workers are given OMP_NUM_THREADS (their share of the cores); TensorFlow reads
-    # TF_NUM_INTRAOP_THREADS only, which the package sets from it unless the user chose one
+    # TF_NUM_INTRAOP_THREADS only, at its first op, which the package sets from it unless the user
+    # chose one, also where TensorFlow was imported first (a Dask worker re-importing a script)
     env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTRAOP_THREADS"}
     env.update({"OMP_NUM_THREADS": "1", **({} if given is None else {"TF_NUM_INTRAOP_THREADS": given})})
-    code = "import os, skmultihead; print(os.environ.get('TF_NUM_INTRAOP_THREADS'))"
+    code = f"{first}import os, skmultihead; print(os.environ.get('TF_NUM_INTRAOP_THREADS'))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == (given or "1")
     with joblib.parallel_backend("loky", n_jobs=2):  # loky tells its workers so itself
