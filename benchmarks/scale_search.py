@@ -8,7 +8,8 @@ and TensorFlow's import, paid once per worker and session, are printed apart). E
 runs the search 1 + 3 times: "first", where the process or each worker traces the train
 step of each architecture it meets (the loss weights are values of it: at most 2 traces),
 and "again", the median of the next 3, with nothing left to trace (loky's workers are shut
-down before Dask's start). Prints each wall time, the speed-up against the
+down before Dask's start); then the "again" search on Dask with GridSearchCV's
+``pre_dispatch="all"`` (every fit queued at the scheduler at once, not 2 per worker). Prints each wall time, the speed-up against the
 sequential search of the same row (target >= 1.6 on 2 cores), whether the cv_results_
 scores are the sequential ones, and the train-step traces of each process.
 
@@ -56,10 +57,10 @@ def spin(iterations):
     return total
 
 
-def ceiling(n_jobs, iterations, tasks=24):
+def ceiling(n_jobs, iterations, pre_dispatch="2*n_jobs", tasks=24):
     """Wall time of ``tasks`` spins through joblib (the active backend), as GridSearchCV calls it."""
     start = time.perf_counter()
-    joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(spin)(iterations) for _ in range(tasks))
+    joblib.Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch)(joblib.delayed(spin)(iterations) for _ in range(tasks))
     return time.perf_counter() - start
 
 
@@ -87,19 +88,20 @@ def main():
     }
     cv = KFold(3, shuffle=True, random_state=0)
 
-    def search(n_jobs):
+    def search(n_jobs, pre_dispatch):
         start = time.perf_counter()
-        fitted = GridSearchCV(net, grid, cv=cv, n_jobs=n_jobs).fit(X, Y)
+        fitted = GridSearchCV(net, grid, cv=cv, n_jobs=n_jobs, pre_dispatch=pre_dispatch).fit(X, Y)
         return time.perf_counter() - start, fitted.cv_results_["mean_test_score"]
 
-    def searches(n_jobs):
-        """The first search, then the median of ``--again`` more (nothing left to trace)."""
-        first = search(n_jobs)
-        again = [search(n_jobs) for _ in range(args.again)]
-        return {"first": first, "again": sorted(again, key=lambda run: run[0])[len(again) // 2]}
+    def searches(n_jobs, pre_dispatch="2*n_jobs", first=True):
+        """The first search (unless ``first`` is False: the workers have traced already), then
+        the median of ``--again`` more (nothing left to trace)."""
+        runs = {"first": search(n_jobs, pre_dispatch)} if first else {}
+        again = [search(n_jobs, pre_dispatch) for _ in range(args.again)]
+        return {**runs, "again": sorted(again, key=lambda run: run[0])[len(again) // 2]}
 
-    def median_ceiling(n_jobs, iterations):
-        return sorted(ceiling(n_jobs, iterations) for _ in range(args.again))[args.again // 2]
+    def median_ceiling(n_jobs, iterations, pre_dispatch="2*n_jobs"):
+        return sorted(ceiling(n_jobs, iterations, pre_dispatch) for _ in range(args.again))[args.again // 2]
 
     print(f"{platform.node()} ({os.cpu_count()} cores), keras {keras.__version__}, backend {keras.backend.backend()}")
     print(f"GridSearchCV: 8 candidates (2 architectures) x 3 folds = 24 fits, {args.epochs} epochs each")
@@ -128,6 +130,9 @@ def main():
             with joblib.parallel_backend("dask"):
                 rows["Dask, 2 workers"] = searches(2), None
                 spins["Dask, 2 workers"] = median_ceiling(2, iterations)
+                all_at_once = "Dask, pre_dispatch='all'"  # every fit queued at the scheduler at once
+                rows[all_at_once] = searches(2, "all", first=False), None
+                spins[all_at_once] = median_ceiling(2, iterations, "all")
             rows["Dask, 2 workers"] = rows["Dask, 2 workers"][0], sorted(client.run(traces).values())
     print(f"worker start and import (once per worker and session): loky {loky_start:.1f} s, Dask {dask_start:.1f} s")
     print(f"{'search':26s} {'first':>7s} {'speed-up':>9s} {'again':>7s} {'speed-up':>9s}  same scores  traces"
@@ -135,6 +140,9 @@ def main():
     for name, (runs, counts) in rows.items():
         cells = []
         for run in ("first", "again"):
+            if run not in runs:
+                cells.append(f"{'-':>7s} {'':8s}")
+                continue
             seconds, scores = runs[run]
             ratio = sequential[run][0] / seconds
             cells.append(f"{seconds:6.1f}s {ratio:8.2f}{'' if name.startswith('seq') or ratio >= 1.6 else '*'}")
