@@ -89,6 +89,11 @@ class HeadsContract(abc.ABC):
         """Heads whose targets may miss single entries of a row (see `_missing`)."""
         return ()
 
+    def _view_labels(self, head, labels):
+        """``labels`` of head key ``head`` as its single-output view (`_views`) and scorer
+        show them: scalars, which scikit-learn's metrics take (default: unchanged)."""
+        return labels
+
     def _weight_keys(self, columns):
         """The keys ``fit(sample_weight={key: weights})`` accepts (the heads of ``columns``)."""
         return list(columns)

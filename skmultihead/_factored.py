@@ -37,7 +37,9 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
     Parameters
     ----------
     separator : str, default=None
-        Splits each 1-D joint label into its factors' labels.
+        Splits each 1-D joint label into its factors' labels. With DataFrame and 2-D
+        targets, it joins the factors' labels into the names of the ``"joint"`` view's
+        classes (``head_estimator("joint")``, ``head_scorer("joint", ...)``; "-" when None).
     factor_names : sequence of str, default=None
         Names of the factors when y has none (default ``factor_0``, ``factor_1``, ...);
         a DataFrame's columns name its factors.
@@ -327,6 +329,20 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
 
     def _head_classes(self):
         return {**self.factor_classes_, JOINT: self.joint_classes_}
+
+    def _view_labels(self, head, labels):
+        """Tuple joint classes (DataFrame and 2-D targets) as strings for the ``"joint"``
+        view: the factors' labels joined with ``separator`` ("-" when None)."""
+        if head != JOINT or not isinstance(self.joint_classes_[0], tuple):
+            return labels
+        joiner = "-" if self.separator is None else self.separator
+        joined = {joiner.join(map(str, c)) for c in self.joint_classes_}
+        if len(joined) < len(self.joint_classes_):
+            raise ValueError(
+                f"the 'joint' view names each joint class by its factors' labels joined with {joiner!r}, which "
+                "gives two joint classes the same name; set separator to a string no factor label contains."
+            )
+        return np.array([joiner.join(map(str, v)) if isinstance(v, tuple) else v for v in labels], dtype=object)
 
     def _head_targets(self, y):
         columns = self._split_targets(y, reset=False)

@@ -52,9 +52,11 @@ class HeadScorer:
 
     def __call__(self, estimator, X, y, sample_weight=None):
         view = head_view(estimator, self.head, self._quantile(estimator))
-        y_head = _final_step(estimator)._head_targets(y).get(self.head)
+        final = _final_step(estimator)
+        y_head = final._head_targets(y).get(self.head)
         if y_head is None:
             raise ValueError(f"head_scorer for head {self.head!r}: y has no target for that head.")
+        y_head = final._view_labels(self.head, y_head)
         labeled = labeled_rows(X, y_head, sample_weight, what=f"head {self.head!r}")
         if labeled is None:
             return float("nan")

@@ -54,6 +54,7 @@ class _LabeledScore:
         -------
         score : float
         """
+        y = _final_step(self.estimator)._view_labels(self.head, y)
         labeled = labeled_rows(X, y, sample_weight, what=f"head {self.head!r}")
         return float("nan") if labeled is None else super().score(*labeled)
 
@@ -101,7 +102,7 @@ class _HeadView(BaseEstimator):
         ndarray of shape (n_samples,)
         """
         estimator, X = self._final(X)
-        return estimator.predict_heads(X)[self.head]
+        return estimator._view_labels(self.head, estimator.predict_heads(X)[self.head])
 
 
 class HeadClassifier(_LabeledScore, ClassifierMixin, _HeadView):
@@ -121,7 +122,9 @@ class HeadClassifier(_LabeledScore, ClassifierMixin, _HeadView):
     Attributes
     ----------
     classes_ : ndarray
-        The head's class labels (0 and 1 for a label of `MultiLabelNN`).
+        The head's class labels (0 and 1 for a label of `MultiLabelNN`; for the
+        ``"joint"`` of a `FactoredLabelNN` fitted on a DataFrame or 2-D target, each joint
+        class's factor labels joined with its ``separator``, "-" by default).
     n_features_in_, feature_names_in_
         The estimator's.
 
@@ -139,7 +142,8 @@ class HeadClassifier(_LabeledScore, ClassifierMixin, _HeadView):
 
     @property
     def classes_(self):
-        return _final_step(self.estimator)._head_classes()[self.head]
+        final = _final_step(self.estimator)
+        return final._view_labels(self.head, final._head_classes()[self.head])
 
     def predict_proba(self, X):
         """The head's class probabilities for ``X``.

@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
@@ -21,12 +22,20 @@ from sklearn.metrics import (
     average_precision_score,
     confusion_matrix,
     get_scorer,
+    log_loss,
     r2_score,
     roc_auc_score,
 )
 from sklearn.model_selection import TunedThresholdClassifierCV
 
-from skmultihead import FactoredLabelNN, HeadClassifier, HeadRegressor, MultiLabelNN, MultiOutputNNClassifier
+from skmultihead import (
+    FactoredLabelNN,
+    HeadClassifier,
+    HeadRegressor,
+    MultiLabelNN,
+    MultiOutputNNClassifier,
+    head_scorer,
+)
 from skmultihead.datasets import make_distance_size, make_social_media, make_tagged_items
 
 QUICK = dict(hidden_layer_sizes=(16,), epochs=30, optimizer__learning_rate=0.01, random_state=0)
@@ -121,6 +130,41 @@ def test_a_label_and_a_factor_or_the_joint_as_views():
     )
     assert isinstance(factored.head_estimator("income"), HeadClassifier)
     assert not isinstance(view, HeadRegressor)
+
+
+def test_the_joint_of_factors_given_as_columns_is_a_view_with_joined_labels():
+    # a DataFrame (or 2-D) target's joint classes are tuples, which scikit-learn's metrics refuse
+    # as labels: the view and the scorer name each by its factors' labels joined
+    X, y = make_distance_size(300, random_state=0)
+    factors = pd.DataFrame([label.split("-") for label in y], columns=["distance", "size"])
+    est = FactoredLabelNN(**QUICK).fit(X[:200], factors[:200])
+    X_test, y_test = X[200:], factors[200:]
+    view = est.head_estimator("joint")
+    assert view.classes_.tolist() == ["-".join(c) for c in est.joint_classes_]
+    predicted = est.predict(X_test)
+    np.testing.assert_array_equal(view.predict(X_test), predicted["distance"] + "-" + predicted["size"])
+    joint_accuracy = (predicted == y_test).all(axis=1).mean()
+    assert joint_accuracy > 0.5  # 6 joint classes
+    assert head_scorer("joint", "accuracy")(est, X_test, y_test) == pytest.approx(joint_accuracy)
+    assert view.score(X_test, [tuple(row) for row in y_test.to_numpy()]) == pytest.approx(joint_accuracy)
+    joint_truth = y_test["distance"] + "-" + y_test["size"]
+    proba = est.predict_head_proba(X_test)["joint"]
+    expected = -log_loss(joint_truth, proba, labels=view.classes_)
+    assert head_scorer("joint", "neg_log_loss")(est, X_test, y_test) == pytest.approx(expected, rel=1e-5)
+    matrix = ConfusionMatrixDisplay.from_estimator(view, X_test, joint_truth).confusion_matrix
+    assert np.trace(matrix) == round(joint_accuracy * len(y_test))
+    plt.close("all")
+    with_separator = FactoredLabelNN(separator=" & ", **QUICK).fit(X[:200], factors[:200])
+    assert with_separator.head_estimator("joint").classes_[0] == " & ".join(with_separator.joint_classes_[0])
+
+
+def test_a_joint_view_whose_joined_labels_collide_names_the_separator():
+    X = np.random.RandomState(0).normal(size=(80, 3))
+    factors = pd.DataFrame({"a": ["x-y", "x"] * 40, "b": ["z", "y-z"] * 20 + ["y-z", "z"] * 20})
+    est = FactoredLabelNN(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, factors)
+    for call in (lambda: est.head_estimator("joint").classes_, lambda: head_scorer("joint", "accuracy")(est, X, factors)):
+        with pytest.raises(ValueError, match="joined with '-'.*set separator to a string no factor label contains"):
+            call()
 
 
 def test_one_classification_target_is_a_plain_classifier_in_meta_estimators():
