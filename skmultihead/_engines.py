@@ -43,6 +43,10 @@ from ._padded import reweigh_trackers, update_compiled_metrics
 TRACES = collections.Counter()  # compiled functions traced, by kind: tests count them
 _ENGINES = weakref.WeakKeyDictionary()  # model -> {key: engine}
 KERAS_TRAIN_STEP = False  # True: TensorFlow trains through Keras's train_step, not `_tf_step` (tests compare them)
+# XLA's data: rows padded to a power of two, at least this many. A padded row costs memory only
+# (an epoch runs the real rows' batches), and one shape then serves every small data set: the
+# folds of a search and its refit on all rows share one compile.
+MIN_PADDED_ROWS = 1024
 
 
 def is_masked(model):
@@ -152,7 +156,8 @@ class _Engine:
 class _TensorFlowEngine(_Engine):
     """One ``tf.function`` per kind (train, test) looping over the batches of the given
     rows: compiled by XLA (``xla``: a whole epoch, `_tf_step.padded_epoch`; the rows are
-    padded to a power of two, so that a few shapes serve every number of rows), or a
+    padded to a power of two, at least ``MIN_PADDED_ROWS``, so that a few shapes serve
+    every number of rows), or a
     graph looping over them unpadded (any number of rows and batch size: one trace)."""
 
     def __init__(self, model, batch_size, steps_per_call, xla=False):
@@ -165,7 +170,7 @@ class _TensorFlowEngine(_Engine):
         n = n_rows(x)
         arrays = (x, y, _float32(weights))
         if self.xla:
-            size = 1 << max(n - 1, 0).bit_length()
+            size = max(MIN_PADDED_ROWS, _power_of_two(n))
             arrays = keras.tree.map_structure(lambda a: _pad_rows(a, size), arrays)
         return _Data(self._tf.nest.map_structure(self._tf.convert_to_tensor, arrays), n)
 
@@ -238,7 +243,7 @@ class _TensorFlowEngine(_Engine):
             return self._function(kind, data.tensors)(data.tensors, tf.constant(order, "int32"),
                                                       tf.constant(batch_size, "int32"), tf.constant(reset))
         padded_size = n_rows(data.tensors[0])
-        static = batch_size if batch_size < data.n_rows else padded_size  # one batch: its size is the rows'
+        static = batch_size if batch_size < data.n_rows else _power_of_two(data.n_rows)  # one batch of all rows
         padded = np.zeros(-(-padded_size // static) * static, "int32")
         padded[: len(order)] = order
         args = data.tensors, tf.constant(padded), tf.constant(len(order), "int32"), tf.constant(reset)
@@ -262,6 +267,11 @@ class _TensorFlowEngine(_Engine):
 
 class _Data(collections.namedtuple("_Data", "tensors n_rows")):
     """The data as an engine reads it (``(x, y, weights)``, its rows maybe padded) and its number of rows."""
+
+
+def _power_of_two(n):
+    """The smallest power of two at least ``n`` (1 for 0)."""
+    return 1 << max(n - 1, 0).bit_length()
 
 
 def _pad_rows(array, size):

@@ -86,7 +86,7 @@ def test_keras_fit_for_batch_callbacks_trains_on_the_same_batches(data):
 
 @pytest.mark.parametrize("jit_compile", [False, "auto"])
 def test_no_new_trace_for_a_partial_batch_or_another_number_of_rows(data, jit_compile):
-    # with XLA (TensorFlow) the rows are padded to a power of two: 180 and 231 training rows -> 256
+    # with XLA (TensorFlow) the rows are padded to a power of two, at least 1024 (MIN_PADDED_ROWS)
     X, Y = data
     quick = dict(QUICK, hidden_layer_sizes=(7,), validation_split=0.1, jit_compile=jit_compile)  # a new network
     est = MultiOutputNNClassifier(**quick).fit(X.iloc[:200], Y.iloc[:200])
@@ -97,9 +97,11 @@ def test_no_new_trace_for_a_partial_batch_or_another_number_of_rows(data, jit_co
     gc.collect()  # its network goes back to the pool, for the folds' clones
     cross_val_score(MultiOutputNNClassifier(**quick), X, Y, cv=3)  # 200 rows per fold
     assert dict(TRACES) == traces
-    MultiOutputNNClassifier(**quick).fit(X, Y)  # 270 training rows
+    MultiOutputNNClassifier(**quick).fit(X, Y)  # 270 training rows: the same 1024 padded rows
+    assert dict(TRACES) == traces
+    MultiOutputNNClassifier(**quick).fit(pd.concat([X] * 4), pd.concat([Y] * 4))  # 1080 training rows
     if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
-        traces["train"] += 1  # 270 rows: padded to 512, a new shape for XLA
+        traces["train"] += 1  # padded to 2048, a new shape for XLA
     assert dict(TRACES) == traces
 
 
