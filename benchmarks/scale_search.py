@@ -1,17 +1,19 @@
 """A 24-fit grid search on the penguins demo data: sequential, loky and Dask, side by side.
 
 GridSearchCV over loss weights and hidden sizes (2 x 2 x 2 candidates, 3 folds = 24 fits) of
-the penguins demo's network (its islands one-hot encoded before the search, see main): sequential (n_jobs=1), joblib's loky backend with n_jobs=2, and
-joblib's Dask backend on a distributed.LocalCluster of 2 worker processes (1 thread each).
-The workers are started and have imported skmultihead before the timing (a process start
-and TensorFlow's import, paid once per worker and session, are printed apart). Each side
-runs the search 1 + 3 times: "first", where the process or each worker traces the train
-step of each architecture it meets (the loss weights are values of it: at most 2 traces),
-and "again", the median of the next 3, with nothing left to trace (loky's workers are shut
-down before Dask's start); then the "again" search on Dask with GridSearchCV's
-``pre_dispatch="all"`` (every fit queued at the scheduler at once, not 2 per worker). Prints each wall time, the speed-up against the
-sequential search of the same row (target >= 1.6 on 2 cores), whether the cv_results_
-scores are the sequential ones, and the train-step traces of each process.
+the penguins demo's network (its islands one-hot encoded before the search, see main):
+sequential (n_jobs=1), joblib's loky backend with n_jobs=2, and joblib's Dask backend on
+a distributed.LocalCluster of 2 worker processes (1 thread each). The workers are started
+and have imported skmultihead before the timing (a process start and TensorFlow's import,
+paid once per worker and session, are printed apart). Each side runs the search 1 +
+``--again`` times: "first", where the process or each worker traces the train step of each
+architecture it meets (the loss weights are values of it: at most 2 traces), and "again",
+the median of the others, with nothing left to trace (loky's workers are shut down before
+Dask's start); then the "again" search on Dask with GridSearchCV's
+``pre_dispatch="all"`` (every fit queued at the scheduler at once, not 2 per worker).
+Prints each wall time, the speed-up against the sequential search of the same row (target
+>= 1.6 on 2 cores), whether the cv_results_ scores are the sequential ones, and the
+train-step traces of each process.
 
 The machine's own ceiling, measured in the same run: 24 tasks of pure Python arithmetic
 (no TensorFlow, no data) whose summed time is the sequential "again" search's, run through

@@ -157,8 +157,8 @@ class _TensorFlowEngine(_Engine):
     """One ``tf.function`` per kind (train, test) looping over the batches of the given
     rows: compiled by XLA (``xla``: a whole epoch, `_tf_step.padded_epoch`; the rows are
     padded to a power of two, at least ``MIN_PADDED_ROWS``, so that a few shapes serve
-    every number of rows), or a
-    graph looping over them unpadded (any number of rows and batch size: one trace)."""
+    every number of rows), or a graph looping over them unpadded (any number of rows and
+    batch size: one trace)."""
 
     def __init__(self, model, batch_size, steps_per_call, xla=False):
         import tensorflow as tf
