@@ -82,8 +82,6 @@ def lean_step_applies(model):
 
 def why_not_xla(model):
     """Why TensorFlow cannot train ``model`` as one XLA-compiled epoch (None if it can)."""
-    from tensorflow.python.framework.config import is_op_determinism_enabled
-
     if not lean_step_applies(model) or type(model).test_step is not keras.Model.test_step:
         return f"its class ({type(model).__name__}) overrides Keras's train or test step"
     layers = list(model._flatten_layers())
@@ -92,9 +90,19 @@ def why_not_xla(model):
     unsupported = [layer.name for layer in layers if not layer.supports_jit]
     if unsupported:
         return f"XLA cannot compile layer(s) {unsupported}"
-    if is_op_determinism_enabled():
+    if _op_determinism_enabled():
         return "TensorFlow's op determinism is enabled, which XLA does not support for every op"
     return None
+
+
+def _op_determinism_enabled():
+    """Whether ``tf.config.experimental.enable_op_determinism()`` was called; TensorFlow's
+    query is private, so a TensorFlow without it reads as False (XLA then names the op)."""
+    try:
+        from tensorflow.python.framework.config import is_op_determinism_enabled
+    except ImportError:
+        return False
+    return is_op_determinism_enabled()
 
 
 def uses_xla(model, jit_compile):

@@ -483,6 +483,25 @@ def test_jit_compile_true_names_what_xla_cannot_compile(data):
     assert auto.score(X, Y) > 0
 
 
+def test_op_determinism_keeps_the_graph_epoch():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("jit_compile chooses TensorFlow's engine")
+    # enabling op determinism cannot be undone in a process: a new one
+    code = (
+        "import numpy as np, tensorflow as tf, pytest\n"
+        "from skmultihead import MultiOutputNNClassifier\n"
+        "from skmultihead.datasets import make_social_media\n"
+        "tf.config.experimental.enable_op_determinism()\n"
+        "X, Y = make_social_media(60, random_state=0)\n"
+        "with pytest.raises(ValueError, match=\"jit_compile=True, but .* op determinism is enabled\"):\n"
+        "    MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, jit_compile=True).fit(X, Y)\n"
+        "MultiOutputNNClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, Y)  # auto: graph\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND="tensorflow")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_fused_adam_is_keras_adams_update():
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the fused update is TensorFlow's")
