@@ -336,13 +336,16 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         if head != JOINT or not isinstance(self.joint_classes_[0], tuple):
             return labels
         joiner = "-" if self.separator is None else self.separator
-        joined = {joiner.join(map(str, c)) for c in self.joint_classes_}
-        if len(joined) < len(self.joint_classes_):
+
+        def name(label):
+            return joiner.join(map(str, label)) if isinstance(label, tuple) else label
+
+        if len({name(c) for c in self.joint_classes_}) < len(self.joint_classes_):
             raise ValueError(
                 f"the 'joint' view names each joint class by its factors' labels joined with {joiner!r}, which "
                 "gives two joint classes the same name; set separator to a string no factor label contains."
             )
-        return np.array([joiner.join(map(str, v)) if isinstance(v, tuple) else v for v in labels], dtype=object)
+        return np.array([name(label) for label in labels], dtype=object)
 
     def _head_targets(self, y):
         columns = self._split_targets(y, reset=False)
