@@ -119,6 +119,7 @@ def build_and_keep_optimizer(fresh):
     it whenever the model is reused."""
     fresh.optimizer.build(fresh.trainable_variables)
     _INITIAL_OPTIMIZER[fresh] = copy_values(fresh.optimizer.variables)
+    network_key(fresh)  # kept from now on: training may change the learning rate it reads
     return fresh
 
 

@@ -265,3 +265,16 @@ def test_a_fit_on_another_backend_does_not_import_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "KERAS_BACKEND": keras.backend.backend()})
     assert done.stdout.strip().splitlines()[-1] == "False", done.stderr[-2000:]
+
+
+def test_a_network_whose_learning_rate_a_callback_lowered_trains_a_later_fit_at_its_own_rate(data):
+    X, Y = data
+    later = dict(QUICK, random_state=1, optimizer__learning_rate=5e-4)
+    expected = MultiOutputNNClassifier(**later).fit(X, Y).loss_curve_
+    POOL.clear()
+    # ends at a learning rate of 5e-4 (halved after its second epoch), the rate the later fit asks for
+    reduce = dict(callbacks=[keras.callbacks.ReduceLROnPlateau], callbacks__0__monitor="loss", callbacks__0__factor=0.5,
+                  callbacks__0__patience=0, callbacks__0__min_delta=10.0)
+    MultiOutputNNClassifier(**dict(QUICK, epochs=2), **reduce).fit(X, Y)
+    gc.collect()
+    np.testing.assert_allclose(MultiOutputNNClassifier(**later).fit(X, Y).loss_curve_, expected, rtol=1e-6)
