@@ -197,6 +197,9 @@ class MultiHeadBase(
             self._fit_spec(labeled, settings.classes)
             self._holder.lease = self._new_lease()
             self._forward_plan = forward_plan(self._network)
+            self._built_from = self._build_signature()
+        else:
+            self._continue_network()
         self._weigh_losses(self._network)  # this fit's loss_weights, on a new or reused network
         stopper = None
         if settings.epochs:
@@ -265,6 +268,25 @@ class MultiHeadBase(
         optimizer = self.optimizer, self._routed("optimizer")
         start = start_key(self._seed, type(self), optimizer, *args)
         return Lease(POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own))
+
+    def _build_signature(self):
+        from ._pool import build_signature
+
+        return build_signature(*self._network_args(), self._optimizer())
+
+    def _continue_network(self):
+        """A warm start: refuse parameters that would build another network; give the
+        network the learning rate asked now (as ``model.optimizer.learning_rate = ...``)."""
+        built_from = getattr(self, "_built_from", None)  # absent after `load`
+        if built_from is not None:
+            now = self._build_signature()
+            changed = [name for name, text in now.items() if text is not None and text != built_from.get(name, text)]
+            if changed:
+                raise ValueError(f"warm_start=True continues the fitted network, but {', '.join(changed)} changed "
+                                 "since it was built; set warm_start=False to build a new network.")
+        learning_rate = self._optimizer().get_config()["learning_rate"]
+        if isinstance(learning_rate, (int, float)):  # not a schedule
+            self._network.optimizer.learning_rate = learning_rate
 
     def _fit_architecture(self):
         """Resolve the inputs and branches (``input_columns_``, ``branches_``)."""

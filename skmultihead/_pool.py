@@ -138,6 +138,29 @@ def start_key(seed, *arguments):
         return None
 
 
+def build_signature(build_args, compile_args, optimizer):
+    """``{argument: its JSON text}`` of what a network is built and compiled from, its
+    optimizer's configuration but the learning rate (a variable a warm start may set)
+    included; None for an argument that is not plain data."""
+    arguments = {**build_args, **compile_args, "optimizer": optimizer}
+    arguments.pop("random_state", None)
+    arguments.pop("steps_per_execution", None)  # follows the callbacks, not the network
+
+    def text(value):
+        try:
+            with tensorflow_unimported():
+                return json.dumps(value, default=_plain, sort_keys=True)
+        except (TypeError, ValueError):
+            return None
+
+    signature = {name: text(value) for name, value in arguments.items()}
+    config = optimizer.get_config()
+    config.pop("name", None)
+    config.pop("learning_rate", None)
+    signature["optimizer"] = text([_plain(type(optimizer)), config])
+    return signature
+
+
 def distribution_key():
     """The active Keras distribution, described with its devices (None: none); it lays
     out the variables."""

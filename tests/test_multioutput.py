@@ -277,6 +277,25 @@ def test_warm_start_and_partial_fit_continue_training(data):
     assert est.history_["loss"][-1] < est.history_["loss"][0]
 
 
+def test_a_warm_start_trains_at_the_learning_rate_set_and_refuses_another_architecture(data):
+    X, Y, _, _ = data
+    curves = []
+    for rate in (1e-3, 0.05):
+        est = MultiOutputNNClassifier(**dict(FAST, epochs=2, warm_start=True)).fit(X, Y)
+        est.set_params(optimizer__learning_rate=rate).fit(X, Y)
+        assert float(keras.ops.convert_to_numpy(est.model_.optimizer.learning_rate)) == pytest.approx(rate)
+        curves.append(est.loss_curve_)
+    np.testing.assert_array_equal(curves[0][:2], curves[1][:2])
+    assert not np.allclose(curves[0][2:], curves[1][2:], rtol=1e-3)
+    history, sizes = dict(est.history_), est.hidden_layer_sizes
+    for change in ({"hidden_layer_sizes": (8, 8)}, {"optimizer": "sgd"}):
+        with pytest.raises(ValueError, match=f"{next(iter(change))} changed since it was built; set warm_start=False"):
+            est.set_params(**change).fit(X, Y)
+        est.set_params(hidden_layer_sizes=sizes, optimizer="adam")
+    assert est.history_ == history
+    assert est.fit(X, Y).current_epoch == 6
+
+
 def test_pickle_joblib_clone_round_trip(fitted, data, tmp_path):
     _, _, Xv, _ = data
     expected = fitted.predict_proba(Xv)
