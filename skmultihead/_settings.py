@@ -76,7 +76,7 @@ def check_sample_weight(sample_weight, X, keys):
     if isinstance(sample_weight, pd.DataFrame):
         sample_weight = {name: column.to_numpy() for name, column in sample_weight.items()}
     if not isinstance(sample_weight, dict):
-        return _check_sample_weight(sample_weight, X, dtype="float32")
+        return _check_sample_weight(sample_weight, X, dtype="float32", ensure_non_negative=True)
     by_key = {}
     for key, weights in sample_weight.items():
         if key not in keys:

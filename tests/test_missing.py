@@ -131,6 +131,7 @@ def test_per_head_sample_weights(data):
         ({"age": np.ones(3)}, "sample_weight of head 'age'"),
         ({"age": -np.ones(len(X))}, "sample_weight of head 'age' must be finite, >= 0 and not all zero"),
         ({"age": np.zeros(len(X))}, "sample_weight of head 'age' must be finite, >= 0 and not all zero"),
+        (-np.ones(len(X)), "Negative values in data passed to `sample_weight`"),  # one array, as a dict's
     ]
     for weights, message in cases:
         with pytest.raises(ValueError, match=re.escape(message)):
