@@ -24,7 +24,7 @@ from ._early_stopping import EarlyStoppingMixin
 from ._forward import forward_plan
 from ._inputs import check_features, resolve_inputs
 from ._lifecycle import NetworkHolder, NetworkMixin
-from ._missing import drop_unlabeled, encode_labeled, target_masks
+from ._missing import drop_unlabeled, encode_labeled, labels_as_given, target_masks
 from ._own import OwnNetworkMixin
 from ._params import COMMON, as_sizes, build_optimizer
 from ._predicting import PredictMixin
@@ -193,7 +193,8 @@ class MultiHeadBase(
         X, columns, masks, sample_weight, kept = drop_unlabeled(X, columns, masks, sample_weight)
         if cold:
             self._holder.parked = self._holder.parked_key = None
-            labeled = {name: c if name in self._per_entry_heads() else c[masks[name]] for name, c in columns.items()}
+            labeled = {name: c if name in self._per_entry_heads() else labels_as_given(c[masks[name]])
+                       for name, c in columns.items()}
             self._fit_spec(labeled, settings.classes)
             self._holder.lease = self._new_lease()
             self._forward_plan = forward_plan(self._network)

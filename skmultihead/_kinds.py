@@ -1,6 +1,8 @@
 """Head kinds: each kind's output activation, loss and metric (`HEAD_KINDS`), the kind a
 target implies, and the checks of a head's target and options against its kind."""
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -52,6 +54,8 @@ def infer_kind(y, name, classes=None):
                 f"head {name!r} mixes label types {types}; a head's labels must be all strings, "
                 "all numbers or all booleans."
             )
+        if len(y) and all(isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) for v in y):
+            return infer_kind(y.astype(float), name)  # floats held as objects (a mixed-dtype 2-D array)
     return "binary" if len(unique_labels(y)) <= 2 else "multiclass"
 
 
@@ -113,7 +117,10 @@ def check_kind(kind, name, separate, classes, scaling, distribution=None, quanti
 
 def regression_values(y, name, kind="regression"):
     """The target of regression head ``name`` as floats: numeric, finite, within float32's range."""
-    if y.dtype.kind not in "biuf":
+    numbers_as_objects = y.dtype.kind == "O" and all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in y.ravel()
+    )
+    if y.dtype.kind not in "biuf" and not numbers_as_objects:
         raise ValueError(
             f"head {name!r} is a {kind} head but its target is not numeric "
             f"(dtype {y.dtype}); declare a classification kind or encode the values as numbers."

@@ -6,6 +6,7 @@ with ``"mask"`` a row trains and scores only the heads it has a label for. A hea
 *per entry* (`MultiLabelNN`'s labels) knows or not each label of each row.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -82,6 +83,16 @@ def encode_labeled(head, column, mask):
     out = np.zeros((len(mask), *encoded.shape[1:]), dtype=encoded.dtype)
     out[mask] = encoded
     return out
+
+
+def labels_as_given(values):
+    """Labeled values of a column held as objects around its missing values, in their own
+    dtype again where they are all integers (so that they are class labels, not floats)."""
+    if values.dtype.kind == "O" and values.ndim == 1 and len(values) and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in values
+    ):
+        return np.asarray(values.tolist(), dtype=np.int64)
+    return values
 
 
 def labeled_rows(X, y, sample_weight=None, what="this head"):

@@ -86,6 +86,14 @@ def target_rows(y, rows, n_rows):
     return np.asarray(y)[rows]
 
 
+def _values(column):
+    """A Series' values; a nullable integer column with missing values keeps its integers
+    (numpy would make them floats, read as a regression target), None where missing."""
+    if pd.api.types.is_integer_dtype(column.dtype) and column.hasnans:
+        return column.to_numpy(dtype=object, na_value=None)
+    return np.asarray(column)
+
+
 def split_targets(y):
     """Split a target container into ``{head name: numpy array}`` and its layout.
 
@@ -103,11 +111,11 @@ def split_targets(y):
         names = tuple(str(c) for c in y.columns)
         if len(set(names)) != len(names):
             raise ValueError(f"y has duplicate column names {list(y.columns)}; each head needs its own name.")
-        columns = {n: np.asarray(y[c]) for n, c in zip(names, y.columns)}
+        columns = {n: _values(y[c]) for n, c in zip(names, y.columns)}
         layout = TargetLayout("dataframe", names, tuple(y.columns), tuple(y.dtypes))
     elif isinstance(y, pd.Series):
         name = "output_0" if y.name is None else str(y.name)
-        columns = {name: np.asarray(y)}
+        columns = {name: _values(y)}
         layout = TargetLayout("series", (name,), (y.name,), (y.dtype,))
     elif isinstance(y, dict):
         bad = [k for k in y if not isinstance(k, str)]

@@ -116,6 +116,25 @@ def test_classes_kind_and_class_weights_come_from_labeled_rows(data):
     assert rows[labeled & (Y["gender"] == "m").to_numpy()][0] == pytest.approx(labeled.sum() / (2 * counts["m"]))
 
 
+def test_integer_labels_with_missing_values_stay_class_labels(data):
+    X, Y = data
+    codes = pd.Series(pd.factorize(Y["income"], sort=True)[0], index=Y.index, dtype="Int64")
+    codes.iloc[:30] = pd.NA  # numpy would make these floats: a regression target
+    flags = pd.Series((Y["age"] > 40).astype(int), index=Y.index, dtype="Int64").mask(Y["age"].isna())
+    est = MultiOutputNNClassifier(**QUICK, missing_targets="mask").fit(X, pd.DataFrame({"income": codes, "old": flags}))
+    assert est.heads_["income"].kind_ == "multiclass" and est.heads_["old"].kind_ == "binary"
+    assert est.heads_["income"].classes_.tolist() == list(range(Y["income"].nunique()))
+    assert est.heads_["old"].classes_.dtype.kind == "i"
+    assert set(est.predict(X)["income"]) <= set(range(Y["income"].nunique()))
+
+
+def test_floats_held_as_objects_are_a_regression_target(data):
+    X, Y = data
+    Y = Y.dropna()
+    est = MultiOutputNNClassifier(**QUICK).fit(X.loc[Y.index], Y.to_numpy())  # a 2-D object array
+    assert [head.kind_ for head in est.heads_.values()] == ["regression", "multiclass", "binary"]
+
+
 def test_per_head_sample_weights(data):
     X, Y = data
     Y = Y.fillna({"age": Y["age"].mean()}).assign(gender=Y["gender"].fillna("f"))
