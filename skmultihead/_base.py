@@ -22,7 +22,7 @@ from ._branches import resolve_branches
 from ._contract import HeadsContract
 from ._early_stopping import EarlyStoppingMixin
 from ._forward import forward_plan
-from ._inputs import check_features, resolve_inputs
+from ._inputs import check_features, check_output_name, resolve_inputs
 from ._lifecycle import NetworkHolder, NetworkMixin
 from ._missing import drop_unlabeled, encode_labeled, labels_as_given, target_masks
 from ._own import OwnNetworkMixin
@@ -227,6 +227,8 @@ class MultiHeadBase(
         """The network spec of a new fit: seed, inputs and branches, heads, auxiliary heads."""
         self._seed = self._draw_seed()
         self.heads_ = self._fit_heads(columns, classes)
+        for name in self.heads_:
+            check_output_name(name, "head")
         if self._own:
             self._own_spec()
         else:
@@ -299,6 +301,10 @@ class MultiHeadBase(
         names = list(getattr(self, "feature_names_in_", []))
         self.input_columns_ = resolve_inputs(self.inputs, self.remainder, self.n_features_in_, names)
         self.branches_ = resolve_branches(self.branches, list(self.input_columns_))
+        taken = [name for name in self.heads_ if name in self.input_columns_]
+        if taken:
+            raise ValueError(f"head {taken[0]!r} has the name of an input (the input of all features is named "
+                             "'features' unless `inputs` names them); give the head or the input another name.")
 
     def _resolve_aux_heads(self):
         sources = ["trunk"] if self.model is not None else ["trunk", *self.input_columns_]

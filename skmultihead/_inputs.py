@@ -1,5 +1,7 @@
 """Inputs: X (DataFrame or array) -> the named arrays the network reads (column groups)."""
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
@@ -80,6 +82,22 @@ def check_name(name, what):
     """A name Keras accepts for a layer, or a clear error."""
     if not isinstance(name, str) or not name or "/" in name:
         raise ValueError(f"{what} name {name!r} must be a non-empty string without '/' (it names a Keras layer).")
+    return name
+
+
+_TENSORFLOW_NAME = re.compile(r"[A-Za-z0-9_.>-]+")  # TensorFlow's scope names, less the '/' Keras refuses
+
+
+def check_output_name(name, what):
+    """A name Keras accepts for an output layer and its loss on this backend, or a clear error."""
+    check_name(name, what)
+    import keras
+
+    if keras.backend.backend() == "tensorflow" and not _TENSORFLOW_NAME.fullmatch(name):
+        raise ValueError(
+            f"{what} name {name!r}: TensorFlow names the network's output and its loss after it, and accepts "
+            f"only letters, digits and '_', '.', '-', '>' there; rename it (e.g. {re.sub(r'[^A-Za-z0-9_.>-]+', '_', name)!r})."
+        )
     return name
 
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._inputs import check_name
+from ._inputs import check_output_name
 from ._messages import quoted, suggest
 
 
@@ -42,7 +42,7 @@ def resolve_aux_heads(aux_heads, heads, sources, taken):
     specs = aux_heads or {}
     resolved = []
     for name, spec in specs.items():
-        check_name(name, "auxiliary head")
+        check_output_name(name, "auxiliary head")
         if name in heads or name in taken:
             raise ValueError(f"auxiliary head {name!r} has the name of a head or input; give it its own name.")
         if not isinstance(spec, dict) or set(spec) - {"branch", "target", "weight"}:

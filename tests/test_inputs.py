@@ -75,3 +75,23 @@ def test_a_frame_of_the_dataframe_interchange_protocol_is_read_as_pandas():
     assert {name: head.kind_ for name, head in est.heads_.items()} == {
         "age": "regression", "income": "multiclass", "gender": "binary",
     }
+
+
+@pytest.mark.backend
+def test_a_head_name_the_network_cannot_take_is_an_error_naming_it():
+    import keras
+
+    X, Y = make_social_media(60, random_state=0)
+    est = MultiOutputNNClassifier(**QUICK)
+    renamed = Y.rename(columns={"age": "age (years)"})
+    if keras.backend.backend() == "tensorflow":
+        with pytest.raises(ValueError, match=r"head name 'age \(years\)': TensorFlow .* \(e\.g\. 'age_years_'\)"):
+            est.fit(X, renamed)
+        with pytest.raises(ValueError, match=r"head name 'how far': TensorFlow"):
+            FactoredLabelNN(separator="-", factor_names=["how far", "size"], **QUICK).fit(X, Y["income"] + "-" + Y["gender"])
+    else:  # other backends take such names
+        assert list(est.fit(X, renamed).predict(X).columns) == list(renamed.columns)
+    with pytest.raises(ValueError, match="head name 'km/h' must be a non-empty string without '/'"):
+        est.fit(X, Y.rename(columns={"age": "km/h"}))
+    with pytest.raises(ValueError, match="head 'features' has the name of an input"):
+        est.fit(X, Y.rename(columns={"age": "features"}))
