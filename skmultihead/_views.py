@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.pipeline import Pipeline
 
+from ._kinds import middle_quantile
 from ._messages import quoted, suggest
 from ._missing import labeled_rows
 
@@ -206,20 +207,22 @@ class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
         -------
         ndarray of shape (n_samples,), or (mean, std) with ``return_std``
         """
-        if self.quantile is not None:
-            return self._quantile(X)
-        if not return_std:
-            return super().predict(X)
         estimator, X = self._final(X)
-        if estimator.heads_[self.head].distribution is None:
+        head = estimator.heads_[self.head]
+        if head.kind_ == "quantile" or self.quantile is not None:
+            return self._quantile(estimator, X)
+        if not return_std:
+            return estimator.predict_heads(X)[self.head]
+        if head.distribution is None:
             raise ValueError(f"return_std=True: head {self.head!r} has no distribution (give Head(distribution='normal')).")
         return estimator.predict_heads(X, return_std=True)[self.head]
 
-    def _quantile(self, X):
-        estimator, X = self._final(X)
+    def _quantile(self, estimator, X):
+        """The level ``quantile`` of a quantile head (default: its median)."""
         head = estimator.heads_[self.head]
         levels = [float(q) for q in (head.quantiles or ())]
-        if float(self.quantile) not in levels:
+        level = levels[middle_quantile(levels)] if self.quantile is None else self.quantile
+        if float(level) not in levels:
             raise ValueError(f"head {self.head!r} learns quantiles {levels}; it has none at {self.quantile!r}.")
-        return np.asarray(estimator.predict_heads(X)[self.head])[:, levels.index(float(self.quantile))]
+        return np.asarray(estimator.predict_heads(X)[self.head])[:, levels.index(float(level))]
 

@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import r2_score
 
-from skmultihead import Head, MultiOutputNNClassifier
+from skmultihead import Head, MultiOutputNNClassifier, head_scorer
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,10 @@ def test_quantile_heads_learn_intervals_that_never_cross(heteroscedastic):
     assert list(bands.columns) == list(levels) and bands.index.equals(X.index)  # y was a DataFrame
     assert (np.diff(bands.to_numpy(), axis=1) >= 0).all()  # by construction
     np.testing.assert_allclose(est.predict(X)["demand"], bands[0.5])  # predict gives the median
+    view = est.head_estimator("demand")  # so does the head's view, and a scorer through it
+    np.testing.assert_allclose(view.predict(X), bands[0.5])
+    np.testing.assert_allclose(est.head_estimator("demand", quantile=0.95).predict(X), bands[0.95])
+    assert head_scorer("demand", "r2")(est, X, Y) == pytest.approx(r2_score(Y["demand"], bands[0.5]), rel=1e-5)
     inside = ((Y["demand"] >= bands[0.05]) & (Y["demand"] <= bands[0.95])).mean()
     assert 0.82 <= inside <= 0.96
     assert np.corrcoef(bands[0.95] - bands[0.05], spread)[0, 1] > 0.8
