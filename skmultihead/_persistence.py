@@ -71,6 +71,10 @@ def save(estimator, path, include_optimizer=False):
         state["model"] = SavedNetwork.of(state["model"])
     arrays = []
     encoded = Encoder(arrays).encode(state, "")
+    changed = estimator._changed_since_built() if estimator.initialized_ else []
+    if changed:
+        raise ValueError(f"cannot save: {', '.join(changed)} changed since the network was fitted, so the file would "
+                         "describe another network; set it back, or fit again, before saving.")
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

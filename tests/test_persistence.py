@@ -213,6 +213,12 @@ def test_parameters_that_are_not_data_are_refused_by_name(tmp_path):
         est.save(path)
     assert path.read_bytes() == before  # the failed save left the old file
     assert [p.name for p in tmp_path.iterdir()] == ["m.skmh"]  # and no temporary file
+    est.set_params(model=None, hidden_layer_sizes=(16,))  # the file would describe a network it cannot load
+    with pytest.raises(ValueError, match="cannot save: hidden_layer_sizes changed since the network was fitted"):
+        est.save(path)
+    assert path.read_bytes() == before
+    est.set_params(hidden_layer_sizes=QUICK["hidden_layer_sizes"]).save(path)
+    pd.testing.assert_frame_equal(skmultihead.load(path).predict(X), est.predict(X))
 
     @keras.saving.register_keras_serializable(package="tests_persistence")
     def trunk(inputs):
