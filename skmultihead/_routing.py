@@ -52,8 +52,10 @@ class RoutedParamsMixin:
     def set_params(self, **params):
         """Set parameters, including routed ones (``optimizer__learning_rate``,
         ``loss_weights__<head>``, ...) and nested ones (``branches__<input>__<param>``,
-        ``aux_heads__<name>__<key>``), which replace the branch or entry by an updated copy."""
-        for name in [n for n in params if n.split("__", 1)[0] in ("branches", "aux_heads") and "__" in n]:
+        ``heads__<head>__<param>``, ``aux_heads__<name>__<key>``), which replace the branch,
+        head or entry by an updated copy."""
+        nested = {"branches", "heads", "aux_heads"} & set(self.get_params(deep=False))
+        for name in [n for n in params if n.split("__", 1)[0] in nested and "__" in n]:
             self._set_nested(name, params.pop(name))
         declared = self._declared_params()
         known = set(declared) | set(self.get_params(deep=False))
@@ -78,10 +80,16 @@ class RoutedParamsMixin:
             entries[key] = value
         elif key not in entries:
             raise ValueError(f"cannot set {name!r}: {param} has no entry {key!r}; it has {quoted(entries)}.")
-        elif param == "branches":
-            if not hasattr(entries[key], "set_params"):
-                raise ValueError(f"cannot set {name!r}: branches[{key!r}] is a callable, it has no parameters.")
-            entries[key] = clone(entries[key]).set_params(**{rest[0]: value})
+        elif param in ("branches", "heads"):
+            entry = entries[key]
+            if param == "heads" and isinstance(entry, str):  # a kind: the Head of that kind
+                from ._heads import Head
+
+                entry = Head(kind=entry)
+            if not hasattr(entry, "set_params"):
+                raise ValueError(f"cannot set {name!r}: {param}[{key!r}] is a {type(entry).__name__}, it has no "
+                                 "parameters.")
+            entries[key] = clone(entry).set_params(**{rest[0]: value})
         else:
             entries[key] = {**entries[key], rest[0]: value}
         setattr(self, param, entries)

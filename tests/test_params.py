@@ -166,3 +166,22 @@ def test_partial_fit_classes_decide_a_heads_kind():
     assert est.heads_["gender"].kind_ == "binary"
     est.partial_fit(X, Y)
     assert est.predict_head_proba(X)["income"].shape == (len(X), Y["income"].nunique())
+
+
+def test_a_heads_parameters_are_set_by_name_as_a_branchs_are():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    from skmultihead import Head
+
+    X, Y = make_social_media(90, random_state=0)
+    est = MultiOutputNNClassifier(heads={"age": Head("regression", units=(8,)), "gender": "binary"},
+                                  hidden_layer_sizes=(8,), epochs=1, random_state=0)
+    changed = clone(est).set_params(heads__age__units=(4,), heads__gender__units=(3,))
+    assert changed.heads["age"].units == (4,) and est.heads["age"].units == (8,)
+    assert changed.heads["gender"].kind == "binary" and changed.heads["gender"].units == (3,)  # a kind: its Head
+    search = GridSearchCV(est, {"heads__age__units": [(4,), (6,)]}, cv=KFold(2))
+    best = search.fit(X, Y).best_estimator_
+    assert best.model_.get_layer("age_hidden_0").units == search.best_params_["heads__age__units"][0]
+    with pytest.raises(ValueError, match="heads has no entry 'agee'; it has 'age', 'gender'"):
+        est.set_params(heads__agee__units=(4,))
