@@ -52,6 +52,11 @@ class LabelHeads:
         known = ~np.isnan(indicator) if indicator.dtype.kind == "f" else np.ones(indicator.shape, bool)
         indicator = np.where(known, indicator, 0).astype(np.uint8)
         self.classes_ = self.target_layout_.classes
+        unknown = self.classes_[~known.any(axis=0)].tolist()
+        if unknown:
+            raise ValueError(f"label(s) {quoted(unknown[:10])} have no known value in the training data (every "
+                             "entry is missing); every label needs some, or leave it out of y.")
+        vars(self).pop("thresholds_", None)  # a new fit tunes its own (a scorer may predict while it trains)
         self.constant_labels_ = self._constant_labels(indicator, known)
         self.label_weights_ = (
             np.ones((2, len(self.classes_))) if self._single_label else self._label_weights(indicator, known)

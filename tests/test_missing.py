@@ -219,6 +219,8 @@ def test_multilabel_unknown_entries_add_nothing():
     expected = -(truth * np.log(start) + (1 - truth) * np.log(1 - start))[known].mean()
     est = MultiLabelNN(**params).fit(X, Y)
     assert est.history_["loss"][0] == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match=r"label\(s\) 'tag_01' have no known value in the training data"):
+        MultiLabelNN(**params).fit(X, Y.assign(tag_01=np.nan))
     scores = est.score_heads(X, Y)
     predicted = est.predict(X)
     assert scores["tag_01"] == pytest.approx(np.mean(predicted["tag_01"][60:] == Y["tag_01"][60:]))

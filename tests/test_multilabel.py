@@ -306,6 +306,11 @@ def test_random_state_gives_equal_predictions(data):
     b = MultiLabelNN(threshold="auto", **dict(FAST, epochs=3)).fit(X, Y)
     np.testing.assert_array_equal(a.predict_proba(Xv), b.predict_proba(Xv))
     np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+    # a refit tunes anew, the scorer of its early stopping predicting at 0.5 meanwhile, as a new estimator's
+    stopping = dict(early_stopping=True, scoring="f1_micro", n_iter_no_change=2)
+    fresh = MultiLabelNN(threshold="auto", **dict(FAST, epochs=3), **stopping).fit(X, Y.iloc[:, :3])
+    refit = a.set_params(**stopping).fit(X, Y.iloc[:, :3])  # fewer labels than its last fit
+    np.testing.assert_array_equal(refit.validation_scores_, fresh.validation_scores_)
 
 
 # the lowest each scorer reaches when the labels are learned (chance: AUC 0.5, AP ~0.2)
