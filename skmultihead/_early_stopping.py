@@ -11,6 +11,7 @@ epoch are kept.
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from ._missing import take_rows
 from ._targets import as_pandas, target_rows
@@ -58,9 +59,10 @@ def check_scoring(scoring, estimator):
 class EarlyStoppingMixin:
     """The estimator's side: the held-out rows, the callback, the fitted attributes."""
 
-    def _with_early_stopping(self, X_given, y_given, kept, X, columns, masks, sample_weight, settings):
-        """Training rows and settings of a fit, with early stopping's held-out rows and
-        callback when ``early_stopping``; else as they are."""
+    def _with_early_stopping(self, given, kept, X, columns, masks, sample_weight, settings):
+        """Training rows and settings of a fit, with early stopping's held-out rows (of
+        ``given``: X, y and the sample weights as fit took them) and callback when
+        ``early_stopping``; else as they are."""
         if not self.early_stopping:
             return X, columns, masks, sample_weight, settings, None
         if settings.partial:
@@ -73,12 +75,16 @@ class EarlyStoppingMixin:
             )
         scoring = check_scoring(self.scoring, self)
         train, held = held_out_rows(len(X), self.validation_fraction, self._stratify(columns, masks), self._seed)
-        X_given, y_given = as_pandas(X_given), as_pandas(y_given)
-        X_held = X_given.iloc[kept[held]] if hasattr(X_given, "iloc") else np.asarray(X_given)[kept[held]]
-        y_held = target_rows(y_given, kept[held], len(X_given))
-        callback = stopping_callback(self, scoring, X_held, y_held, self.n_iter_no_change, self.tol)
+        X_given, y_given, weights_given = as_pandas(given[0]), as_pandas(given[1]), given[2]
+        rows = kept[held]
+        X_held = X_given.iloc[rows] if hasattr(X_given, "iloc") else np.asarray(X_given)[rows]
+        y_held = target_rows(y_given, rows, len(X_given))
+        # row weights weigh the held-out rows' loss and score, as MLPClassifier's (per-head ones: training only)
+        row_weights = weights_given is not None and not isinstance(weights_given, (dict, pd.DataFrame))
+        weights_held = np.asarray(weights_given)[rows] if row_weights else None
+        callback = stopping_callback(self, scoring, X_held, y_held, weights_held, self.n_iter_no_change, self.tol)
         settings = dataclasses.replace(
-            settings, validation_data=(X_held, y_held), callbacks=[*settings.callbacks, callback]
+            settings, validation_data=(X_held, y_held, weights_held), callbacks=[*settings.callbacks, callback]
         )
         return X[train], *(take_rows(v, train) for v in (columns, masks, sample_weight)), settings, callback
 
@@ -101,9 +107,11 @@ class EarlyStoppingMixin:
         self.best_validation_score_ = None if not scores else max(scores)
 
 
-def stopping_callback(estimator, scoring, X_val, y_val, n_iter_no_change, tol):
+def stopping_callback(estimator, scoring, X_val, y_val, weights, n_iter_no_change, tol):
     """The Keras callback that stops a fit as ``MLPClassifier`` does and keeps the best
-    epoch's weights (Keras is imported at the first fit only)."""
+    epoch's weights (Keras is imported at the first fit only); a scorer weighs the held-out
+    rows by ``weights`` (None: all alike)."""
+    row_weights = {} if weights is None else {"sample_weight": weights}
     import keras
 
     class EarlyStopping(keras.callbacks.Callback):
@@ -116,7 +124,7 @@ def stopping_callback(estimator, scoring, X_val, y_val, n_iter_no_change, tol):
                 score = -float(logs["val_loss"])
             else:
                 estimator._numpy_forward = estimator._current_forward()  # this epoch's weights
-                score = float(scoring(estimator, X_val, y_val))
+                score = float(scoring(estimator, X_val, y_val, **row_weights))
             self.waited = 0 if score > self.best + tol else self.waited + 1
             if score > self.best:
                 self.best, self.best_weights = score, [np.array(w) for w in self.model.get_weights()]

@@ -94,9 +94,10 @@ def check_output_name(name, what):
     import keras
 
     if keras.backend.backend() == "tensorflow" and not _TENSORFLOW_NAME.fullmatch(name):
+        usable = re.sub(r"[^A-Za-z0-9_.>-]+", "_", name)
         raise ValueError(
             f"{what} name {name!r}: TensorFlow names the network's output and its loss after it, and accepts "
-            f"only letters, digits and '_', '.', '-', '>' there; rename it (e.g. {re.sub(r'[^A-Za-z0-9_.>-]+', '_', name)!r})."
+            f"only letters, digits and '_', '.', '-', '>' there; rename it (e.g. {usable!r})."
         )
     return name
 

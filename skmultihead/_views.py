@@ -214,7 +214,9 @@ class HeadRegressor(_LabeledScore, RegressorMixin, _HeadView):
         if not return_std:
             return estimator.predict_heads(X)[self.head]
         if head.distribution is None:
-            raise ValueError(f"return_std=True: head {self.head!r} has no distribution (give Head(distribution='normal')).")
+            raise ValueError(
+                f"return_std=True: head {self.head!r} has no distribution (give Head(distribution='normal'))."
+            )
         return estimator.predict_heads(X, return_std=True)[self.head]
 
     def _quantile(self, estimator, X):

@@ -5,9 +5,11 @@ import re
 import keras
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skmultihead import MultiLabelNN, MultiOutputNNClassifier, head_scorer
+from skmultihead._early_stopping import held_out_rows
 from skmultihead.datasets import make_social_media, make_tagged_items
 
 
@@ -48,6 +50,21 @@ def test_a_scorer_and_a_head_scorer_as_the_validation_score(data):
     tags = MultiLabelNN(hidden_layer_sizes=(16,), epochs=30, early_stopping=True, n_iter_no_change=2,
                         scoring="f1_micro", random_state=0).fit(tags_X, tags_Y)
     assert len(tags.validation_scores_) == tags.n_iter_
+
+
+def test_the_held_out_rows_are_weighed_by_sample_weight_as_in_mlp(data):
+    X, Y = data
+    quick = dict(early_stopping=True, epochs=4, n_iter_no_change=10)
+    plain = overfitting(**quick).fit(X, Y)
+    doubled = overfitting(**quick).fit(X, Y, sample_weight=np.full(len(X), 2.0))
+    # Adam takes nearly the same steps on a doubled loss (but for its epsilon); each held-out row counts twice
+    np.testing.assert_allclose(doubled.validation_scores_, 2 * np.array(plain.validation_scores_), rtol=2e-2)
+    women = (Y["gender"] == "f").to_numpy(float)  # the held-out men weigh nothing in the score either
+    scorer = head_scorer("gender", "accuracy")
+    est = overfitting(**quick, scoring=scorer).fit(X, Y, sample_weight=women)
+    held = held_out_rows(len(X), 0.1, Y["gender"].astype(str).to_numpy(), est._seed)[1]
+    weighted = accuracy_score(Y["gender"].iloc[held], est.predict(X.iloc[held])["gender"], sample_weight=women[held])
+    assert est.best_validation_score_ == pytest.approx(weighted)
 
 
 def test_with_warm_start_grid_search_and_keras_callbacks(data):
