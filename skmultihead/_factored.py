@@ -447,6 +447,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         >>> 0.0 <= est.score(X, y) <= 1.0
         True
         """
+        self._check_fitted()
         truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
         right = np.all([truth[name] == predicted[name] for name in self.factor_names_], axis=0)
         labeled = labeled_rows(right, truth[JOINT], sample_weight, what="the joint class")
@@ -478,6 +479,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         >>> sorted(est.score_heads(X, y))
         ['factor_0', 'factor_1', 'joint']
         """
+        self._check_fitted()
         truth, predicted = self._split_targets(y, reset=False), self._predict_factor_columns(X)
         factors = {
             name: labeled_accuracy(truth[name], predicted[name], sample_weight, f"factor {name!r}")

@@ -236,6 +236,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         >>> {label: proba.shape for label, proba in est.predict_head_proba(X).items()}
         {'tag_00': (200, 2), 'tag_01': (200, 2), 'tag_02': (200, 2), 'tag_03': (200, 2)}
         """
+        self._check_fitted()
         return by_label(self.classes_, self.predict_proba(X))
 
     def predict_heads(self, X):
@@ -291,6 +292,7 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         >>> sorted(est.score_heads(X, Y))
         ['tag_00', 'tag_01', 'tag_02', 'tag_03']
         """
+        self._check_fitted()
         truth, predicted = self._head_targets(y), self.predict_heads(X)
         return {
             label: labeled_accuracy(truth[label], predicted[label], sample_weight, f"label {label!r}") for label in truth
@@ -412,5 +414,6 @@ class MultiLabelNN(ClassifierMixin, MultiOutputMixin, LabelHeads, MultiHeadBase)
         >>> 0.0 <= est.score(X, Y) <= 1.0
         True
         """
+        self._check_fitted()
         truth = self._split_targets(y, reset=False)[HEAD]
         return float(self._score_output(HEAD, truth, self._predict_raw(X)[HEAD], sample_weight))

@@ -299,6 +299,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         >>> {name: pred.shape for name, pred in est.predict_heads(X).items()}
         {'age': (200,), 'income': (200,), 'gender': (200,)}
         """
+        self._check_fitted()
         gaussian = [name for name, head in self.heads_.items() if head.distribution is not None]
         if return_std and not gaussian:
             raise ValueError(
@@ -420,6 +421,7 @@ class MultiOutputNNClassifier(MultiOutputMixin, MultiHeadBase):
         >>> sorted(est.score_heads(X, Y))
         ['age', 'gender', 'income']
         """
+        self._check_fitted()
         columns = self._split_targets(y, reset=False)
         predicted = self._predict_columns(X)
         return {

@@ -143,6 +143,7 @@ class PredictMixin:
         >>> sorted(est.fit(X, Y).score_aux(X, Y))
         ['age_direct']
         """
+        self._check_fitted()
         truth = self._split_targets(y, reset=False)
         raw = self._predict_raw(X)
         return {

@@ -86,9 +86,11 @@ class _HeadView(BaseEstimator):
 
     def _final(self, X):
         """The multi-head estimator and its input X (after a Pipeline's transformers)."""
-        if isinstance(self.estimator, Pipeline):
-            return self.estimator[-1], self.estimator[:-1].transform(X)
-        return self.estimator, X
+        estimator = _final_step(self.estimator)
+        if estimator is not self.estimator:
+            X = self.estimator[:-1].transform(X)
+        estimator._check_fitted()
+        return estimator, X
 
     def predict(self, X):
         """The head's predictions for ``X``.

@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from skmultihead import Head, MultiOutputNNClassifier, head_scorer
+from skmultihead import FactoredLabelNN, Head, MultiLabelNN, MultiOutputNNClassifier, head_scorer
 from skmultihead._base import AUTO_STEPS_PER_EXECUTION
 from skmultihead.datasets import make_social_media
 
@@ -442,8 +442,14 @@ def test_bad_input_errors(fitted, data):
         est.fit(Xstr, Y)
     with pytest.raises(ValueError, match="X has 7 features, but MultiOutputNNClassifier is expecting 8"):
         fitted.predict(Xv.iloc[:, :7].to_numpy())
+    unfitted = [MultiOutputNNClassifier(), MultiLabelNN(), FactoredLabelNN(separator="-")]
+    for method in ("predict", "predict_proba", "predict_heads", "predict_head_proba", "score", "score_heads",
+                   "score_aux"):
+        for blank in unfitted:
+            with pytest.raises(NotFittedError, match="not fitted yet"):
+                getattr(blank, method)(*((Xv, Yv) if method.startswith("score") else (Xv,)))
     with pytest.raises(NotFittedError, match="not fitted yet"):
-        MultiOutputNNClassifier().predict(Xv)
+        clone(fitted.head_estimator("age")).predict(Xv)
     with pytest.raises(ValueError, match="y has heads 'age', 'income' but the model was fitted with .*missing: 'gender'"):
         fitted.score(Xv, Yv[["age", "income"]])
     with pytest.raises(ValueError, match="head 'gender' has only 1 class \\('f'\\)"):
