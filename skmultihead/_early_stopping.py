@@ -96,7 +96,10 @@ class EarlyStoppingMixin:
         name = "joint" if "joint" in kinds else classifiers[0] if len(classifiers) == 1 else None
         if name is None or not masks[name].all():
             return None
-        return np.asarray(columns[name]).astype(str)
+        labels = np.asarray(columns[name])
+        if name == "joint":  # the codes of the joint classes: named by their labels in errors
+            labels = self._view_labels(name, self.classes_[labels])
+        return np.asarray(labels).astype(str)
 
     def _record_fit(self, callback):
         """``n_iter_`` and ``loss_curve_``; with early stopping its validation scores."""

@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, KFold
 
-from skmultihead import MultiLabelNN, MultiOutputNNClassifier, head_scorer
+from skmultihead import FactoredLabelNN, MultiLabelNN, MultiOutputNNClassifier, head_scorer
 from skmultihead._early_stopping import held_out_rows
 from skmultihead.datasets import make_social_media, make_tagged_items
 
@@ -101,3 +101,7 @@ def test_bad_settings_name_the_parameter(data):
     single.iloc[0] = "x"  # a class with one row cannot be in both parts
     with pytest.raises(ValueError, match="early_stopping holds out validation_fraction=0.1 of the rows, stratified"):
         overfitting(early_stopping=True).fit(X, single)
+    joint = Y["income"] + "-" + Y["gender"]
+    joint.iloc[0] = "i0-x"  # a joint class of FactoredLabelNN, named by its labels (not its code)
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['i0-x'\]"):
+        FactoredLabelNN(separator="-", early_stopping=True, epochs=2).fit(X, joint)
