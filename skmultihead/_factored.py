@@ -172,7 +172,9 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         self._init_params(locals(), kwargs)
 
     # -- targets and heads -----------------------------------------------------------------
-    def _split_targets(self, y, reset, classes=None):
+    def _split_targets(self, y, reset, classes=None, unseen="raise"):
+        """See `_contract`; ``unseen="wrong"`` (to score) gives a row whose labels were not
+        in the training data the joint position -1 instead of raising."""
         y, labels = from_positions(y, self.joint_classes)
         if reset:
             self._position_labels = labels
@@ -188,7 +190,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
             raise ValueError(f"a factor may not be named {JOINT!r}: that name is the joint output's.")
         if reset:
             self.target_layout_ = layout
-        return {**columns, JOINT: joint_codes(columns, layout)}
+        return {**columns, JOINT: joint_codes(columns, layout, unseen)}
 
     def _fit_heads(self, columns, classes=None):
         layout = self.target_layout_
@@ -448,7 +450,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         True
         """
         self._check_fitted()
-        truth, predicted = self._split_targets(y, reset=False), self._predict_columns(X)
+        truth, predicted = self._split_targets(y, reset=False, unseen="wrong"), self._predict_columns(X)
         right = np.all([truth[name] == predicted[name] for name in self.factor_names_], axis=0)
         labeled = labeled_rows(right, truth[JOINT], sample_weight, what="the joint class")
         return float("nan") if labeled is None else float(np.average(labeled[0], weights=labeled[2]))
@@ -480,7 +482,7 @@ class FactoredLabelNN(ClassifierMixin, MultiHeadBase):
         ['factor_0', 'factor_1', 'joint']
         """
         self._check_fitted()
-        truth, predicted = self._split_targets(y, reset=False), self._predict_factor_columns(X)
+        truth, predicted = self._split_targets(y, reset=False, unseen="wrong"), self._predict_factor_columns(X)
         factors = {
             name: labeled_accuracy(truth[name], predicted[name], sample_weight, f"factor {name!r}")
             for name in self.factor_names_

@@ -179,10 +179,12 @@ def join_factors(columns, layout, index=None):
     return np.column_stack(values).astype(layout.dtypes[0])
 
 
-def joint_codes(columns, layout):
+def joint_codes(columns, layout, unseen="raise"):
     """Each row's position in the joint classes, from ``{factor: labels}``.
 
-    A row missing a factor has no joint class (None).
+    A row missing a factor has no joint class (None); a row with a label not among its
+    factor's classes has position -1 with ``unseen="wrong"`` (to score: no prediction is
+    right), else raises.
 
     Raises
     ------
@@ -192,17 +194,18 @@ def joint_codes(columns, layout):
     complete = np.ones(len(next(iter(columns.values()))), dtype=bool)
     for name in layout.names:
         complete &= ~pd.isna(columns[name])
-    codes = []
+    codes, unknown_rows = [], np.zeros(complete.sum(), dtype=bool)
     for name, classes in zip(layout.names, layout.classes):
         values = columns[name][complete]
-        unknown = np.setdiff1d(values, classes)
-        if unknown.size:
+        known = np.isin(values, classes)
+        if not known.all() and unseen == "raise":
             raise ValueError(
-                f"factor {name!r} has labels {unknown[:5].tolist()} that were not in the training data; "
-                f"its classes are {classes.tolist()}."
+                f"factor {name!r} has labels {np.unique(values[~known])[:5].tolist()} that were not in the training "
+                f"data; its classes are {classes.tolist()}."
             )
-        codes.append(np.searchsorted(classes, values))
-    joint = np.ravel_multi_index(codes, layout.shape)
+        unknown_rows |= ~known
+        codes.append(np.searchsorted(classes, values).clip(max=len(classes) - 1))
+    joint = np.where(unknown_rows, -1, np.ravel_multi_index(codes, layout.shape))
     if complete.all():
         return joint
     with_gaps = np.full(len(complete), None, dtype=object)  # the joint class is missing where a factor is

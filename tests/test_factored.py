@@ -215,7 +215,12 @@ def test_bad_input_errors(fitted, data):
         est.fit(X, np.arange(800) % 3)
     with pytest.raises(ValueError, match="factor_names has 3 names but y has 2 factors"):
         FactoredLabelNN("-", factor_names=["a", "b", "c"]).fit(X, y)
+    unseen = np.where(yv == "near-large", "near-huge", yv)  # scored as wrong, as accuracy_score counts them
+    assert fitted.score(Xv, unseen) == pytest.approx(accuracy_score(unseen, fitted.predict(Xv)))
+    assert fitted.score_heads(Xv, unseen)["size"] == pytest.approx(
+        np.mean([p.split("-")[1] == t.split("-")[1] for p, t in zip(fitted.predict(Xv), unseen)])
+    )
     with pytest.raises(ValueError, match=r"factor 'size' has labels \['huge'\] that were not in the training data"):
-        fitted.score(Xv, np.where(yv == "near-large", "near-huge", yv))
+        fitted.partial_fit(Xv, unseen)  # training on a new label is an error
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         FactoredLabelNN().fit(X, X.haze)
