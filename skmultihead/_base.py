@@ -385,25 +385,29 @@ class MultiHeadBase(
         x, y, weights, validation = self._training_arrays(X, targets, masks, sample_weight, settings)
         callbacks = [*self._fit_callbacks, *settings.callbacks]
         start = settings.initial_epoch
-        history = train(
-            self._network,
-            x,
-            y,
-            weights,
-            epochs=start + settings.epochs,
-            initial_epoch=start,
-            batch_size=settings.batch_size,
-            shuffle=settings.shuffle,
-            rng=np.random.RandomState(None if self._seed is None else [self._seed, start]),
-            validation=validation,
-            validation_batch_size=settings.validation_batch_size,
-            validation_freq=settings.validation_freq,
-            callbacks=callbacks,
-            verbose=settings.verbose,
-            steps_per_call=self._network.steps_per_execution,
-            jit_compile=self.jit_compile,
-            keras_fit=self.run_eagerly or needs_keras_fit(callbacks),
-        )
+        try:
+            history = train(
+                self._network,
+                x,
+                y,
+                weights,
+                epochs=start + settings.epochs,
+                initial_epoch=start,
+                batch_size=settings.batch_size,
+                shuffle=settings.shuffle,
+                rng=np.random.RandomState(None if self._seed is None else [self._seed, start]),
+                validation=validation,
+                validation_batch_size=settings.validation_batch_size,
+                validation_freq=settings.validation_freq,
+                callbacks=callbacks,
+                verbose=settings.verbose,
+                steps_per_call=self._network.steps_per_execution,
+                jit_compile=self.jit_compile,
+                keras_fit=self.run_eagerly or needs_keras_fit(callbacks),
+            )
+        finally:  # callbacks the user gave (parameters of the estimator) do not keep the network
+            for callback in callbacks:
+                callback.set_model(None)
         self._numpy_forward = self._current_forward()  # with the trained weights
         # a new dict: a fit that fails after this line leaves the one it started with
         added = {key: [*self.history_.get(key, []), *values] for key, values in history.items()}

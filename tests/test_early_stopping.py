@@ -79,6 +79,7 @@ def test_with_warm_start_grid_search_and_keras_callbacks(data):
     logger = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
     est = overfitting(early_stopping=True, n_iter_no_change=2, callbacks=[logger]).fit(X, Y)
     assert len(seen) == est.n_iter_
+    assert logger.model is None  # a parameter: fit leaves it without the network (pickles stay small)
 
 
 def test_bad_settings_name_the_parameter(data):
