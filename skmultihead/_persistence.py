@@ -270,6 +270,12 @@ def _check_metadata(metadata, path):
 
 def _check_state(state, cls):
     """Refuse a state that an estimator of class ``cls`` should not take."""
+    params = set(cls._declared_params())
+    foreign = sorted(key for key in state if not (key in params or key.startswith("_") or key.endswith("_")
+                                                   or "__" in key))  # fitted, private and routed ones pass
+    if foreign:
+        raise UnsafeFileError(f"state.json sets {foreign[:5]}, which are not parameters of {cls.__name__}: the "
+                              "file's class does not match its state.")
     runtime = [key for key in RUNTIME_STATE if key in state]
     if runtime:
         raise UnsafeFileError(f"state.json holds {runtime}, which are built when an estimator runs, never saved.")

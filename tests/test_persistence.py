@@ -310,6 +310,12 @@ def test_an_unknown_class_is_refused(saved, tmp_path):
     with pytest.raises(skmultihead.UnsafeFileError, match="'Popen'"):
         skmultihead.load(_rewrite(saved, tmp_path / "a.skmh", estimator))
 
+    def other_estimator(members):  # a MultiLabelNN's state under another estimator's name
+        _edit_json(members, "metadata.json", lambda d: d.update({"class": "MultiOutputNNClassifier"}))
+
+    with pytest.raises(skmultihead.UnsafeFileError, match=r"not parameters of MultiOutputNNClassifier: the file's class"):
+        skmultihead.load(_rewrite(saved, tmp_path / "b.skmh", other_estimator))
+
     nested = _edited_state(saved, tmp_path, lambda s: s["heads_"]["labels"].update({"class": "subprocess.Popen"}))
     with pytest.raises(skmultihead.UnsafeFileError, match="unknown class 'subprocess.Popen'"):
         skmultihead.load(nested)
