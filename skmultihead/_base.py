@@ -229,6 +229,9 @@ class MultiHeadBase(
         self.heads_ = self._fit_heads(columns, classes)
         for name in self.heads_:
             check_output_name(name, "head")
+            if name == "val" or (name.startswith("val_") and name[4:] in self.heads_):
+                raise ValueError(f"head {name!r}: history_ names validation entries 'val_<entry>', so its entries "
+                                 "would be mistaken for validation ones; give the head another name.")
         if self._own:
             self._own_spec()
         else:

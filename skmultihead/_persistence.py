@@ -120,7 +120,8 @@ def load(path):
     ------
     UnsafeFileError
         If the file is not one this package wrote or holds anything else: a pickle
-        payload, an unknown class or head kind, a member outside ``arrays/``, a member
+        payload, an unknown class or head kind, a state setting parameters its class does
+        not have, a member outside ``arrays/``, a member
         that decompresses to more than its contents may take, an array whose shape or
         dtype differs from its description, a Keras object of a kind its parameter does
         not hold, a number out of a float's range, network variables that are not finite

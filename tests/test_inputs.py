@@ -95,3 +95,6 @@ def test_a_head_name_the_network_cannot_take_is_an_error_naming_it():
         est.fit(X, Y.rename(columns={"age": "km/h"}))
     with pytest.raises(ValueError, match="head 'features' has the name of an input"):
         est.fit(X, Y.rename(columns={"age": "features"}))
+    for clash in ({"age": "val"}, {"age": "val_income"}):  # its history_ keys would read as validation's
+        with pytest.raises(ValueError, match=f"head '{clash['age']}': history_ names validation entries"):
+            est.fit(X, Y.rename(columns=clash))
