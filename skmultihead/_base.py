@@ -22,7 +22,7 @@ from ._branches import resolve_branches
 from ._contract import HeadsContract
 from ._early_stopping import EarlyStoppingMixin
 from ._forward import forward_plan
-from ._inputs import check_features, check_output_name, resolve_inputs
+from ._inputs import check_features, check_head_names, resolve_inputs
 from ._lifecycle import NetworkHolder, NetworkMixin
 from ._missing import drop_unlabeled, encode_labeled, labels_as_given, target_masks
 from ._own import OwnNetworkMixin
@@ -227,11 +227,7 @@ class MultiHeadBase(
         """The network spec of a new fit: seed, inputs and branches, heads, auxiliary heads."""
         self._seed = self._draw_seed()
         self.heads_ = self._fit_heads(columns, classes)
-        for name in self.heads_:
-            check_output_name(name, "head")
-            if name == "val" or (name.startswith("val_") and name[4:] in self.heads_):
-                raise ValueError(f"head {name!r}: history_ names validation entries 'val_<entry>', so its entries "
-                                 "would be mistaken for validation ones; give the head another name.")
+        check_head_names(list(self.heads_))
         if self._own:
             self._own_spec()
         else:
@@ -274,30 +270,6 @@ class MultiHeadBase(
         optimizer = self.optimizer, self._routed("optimizer")
         start = start_key(self._seed, type(self), optimizer, *args)
         return Lease(POOL.acquire(lambda: self._build_keras_model(*args), start=start, own=own))
-
-    def _build_signature(self):
-        from ._pool import build_signature
-
-        return build_signature(*self._network_args(), self._optimizer())
-
-    def _changed_since_built(self):
-        """The arguments of the network that the parameters set now would build otherwise."""
-        built_from = getattr(self, "_built_from", None)  # absent in files of older versions
-        if built_from is None:
-            return []
-        now = self._build_signature()
-        return [name for name, text in now.items() if text is not None and text != built_from.get(name, text)]
-
-    def _continue_network(self):
-        """A warm start: refuse parameters that would build another network; give the
-        network the learning rate asked now (as ``model.optimizer.learning_rate = ...``)."""
-        changed = self._changed_since_built()
-        if changed:
-            raise ValueError(f"warm_start=True continues the fitted network, but {', '.join(changed)} changed "
-                             "since it was built; set warm_start=False to build a new network.")
-        learning_rate = self._optimizer().get_config()["learning_rate"]
-        if isinstance(learning_rate, (int, float)):  # not a schedule
-            self._network.optimizer.learning_rate = learning_rate
 
     def _fit_architecture(self):
         """Resolve the inputs and branches (``input_columns_``, ``branches_``)."""

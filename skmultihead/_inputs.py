@@ -102,6 +102,15 @@ def check_output_name(name, what):
     return name
 
 
+def check_head_names(names):
+    """Head names a network can take, whose ``history_`` entries read as their own."""
+    for name in names:
+        check_output_name(name, "head")
+        if name == "val" or (name.startswith("val_") and name[4:] in names):
+            raise ValueError(f"head {name!r}: history_ names validation entries 'val_<entry>', so its entries "
+                             "would be mistaken for validation ones; give the head another name.")
+
+
 def resolve_inputs(inputs, remainder, n_features, names):
     """``{input name: X column indices}`` from the ``inputs`` parameter.
 

@@ -114,6 +114,31 @@ class NetworkMixin:
         if self._forward_plan is not None:
             self._holder.park()
 
+    def _build_signature(self):
+        """What the network of this fit is built from (kept by a new fit as ``_built_from``)."""
+        from ._pool import build_signature
+
+        return build_signature(*self._network_args(), self._optimizer())
+
+    def _changed_since_built(self):
+        """The arguments of the network that the parameters set now would build otherwise."""
+        built_from = getattr(self, "_built_from", None)  # absent in files of older versions
+        if built_from is None:
+            return []
+        now = self._build_signature()
+        return [name for name, text in now.items() if text is not None and text != built_from.get(name, text)]
+
+    def _continue_network(self):
+        """A warm start: refuse parameters that would build another network; give the
+        network the learning rate asked now (as ``model.optimizer.learning_rate = ...``)."""
+        changed = self._changed_since_built()
+        if changed:
+            raise ValueError(f"warm_start=True continues the fitted network, but {', '.join(changed)} changed "
+                             "since it was built; set warm_start=False to build a new network.")
+        learning_rate = self._optimizer().get_config()["learning_rate"]
+        if isinstance(learning_rate, (int, float)):  # not a schedule
+            self._network.optimizer.learning_rate = learning_rate
+
     def summary(self, **kwargs):
         """Print the Keras model's layers (``keras.Model.summary``; kwargs go to it).
 
