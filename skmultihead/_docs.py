@@ -85,7 +85,8 @@ missing_targets : {"error", "mask"}, default="error"
         A callback that overrides a batch-level hook (``on_train_batch_end``, ...) makes
         the fit run through Keras's slower ``fit``, over the same batches.
     warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit`` instead of building a new one.
+        Continue training the fitted network on the next ``fit`` instead of building a new one,
+        at the learning rate set now; parameters that would build another network are refused.
     random_state : int, RandomState or None, default=None
         Seeds the initial weights, dropout and shuffling: two fits with the same int give
         the same predictions. Global random generators are never seeded.
