@@ -142,9 +142,7 @@ def build_signature(build_args, compile_args, optimizer):
     """``{argument: its JSON text}`` of what a network is built and compiled from, its
     optimizer's configuration but the learning rate (a variable a warm start may set)
     included; None for an argument that is not plain data."""
-    arguments = {**build_args, **compile_args, "optimizer": optimizer}
-    arguments.pop("random_state", None)
-    arguments.pop("steps_per_execution", None)  # follows the callbacks, not the network
+    left_out = ("random_state", "steps_per_execution")  # the seed; a setting that follows the callbacks
 
     def text(value):
         try:
@@ -153,12 +151,9 @@ def build_signature(build_args, compile_args, optimizer):
         except (TypeError, ValueError):
             return None
 
-    signature = {name: text(value) for name, value in arguments.items()}
-    config = optimizer.get_config()
-    config.pop("name", None)
-    config.pop("learning_rate", None)
-    signature["optimizer"] = text([_plain(type(optimizer)), config])
-    return signature
+    signature = {name: text(value) for name, value in {**build_args, **compile_args}.items() if name not in left_out}
+    config = {k: v for k, v in optimizer.get_config().items() if k not in ("name", "learning_rate")}
+    return {**signature, "optimizer": text([_plain(type(optimizer)), config])}
 
 
 def distribution_key():
