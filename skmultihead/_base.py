@@ -182,13 +182,13 @@ class MultiHeadBase(
         self._holder.commit(previous)
         self._park()
 
-    def _fit_checked(self, X_given, y, weights_given, settings):
+    def _fit_checked(self, X_given, y, sample_weight, settings):
         from ._training import check_distribution
 
         check_distribution()
         self._fit_callbacks = self._callbacks()
         cold = not (settings.warm_start and self.initialized_)
-        X, columns, sample_weight = self._check_data(X_given, y, weights_given, reset=cold, classes=settings.classes)
+        X, columns, sample_weight = self._check_data(X_given, y, sample_weight, reset=cold, classes=settings.classes)
         masks = target_masks(columns, self.missing_targets, self._per_entry_heads(), require_labels=cold)
         X, columns, masks, sample_weight, kept = drop_unlabeled(X, columns, masks, sample_weight)
         if cold:
@@ -205,7 +205,7 @@ class MultiHeadBase(
         stopper = None
         if settings.epochs:
             X, columns, masks, sample_weight, settings, stopper = self._with_early_stopping(
-                (X_given, y, weights_given), kept, X, columns, masks, sample_weight, settings
+                X_given, y, kept, X, columns, masks, sample_weight, settings
             )
             targets = {name: encode_labeled(head, columns[name], masks[name]) for name, head in self.heads_.items()}
             self._train(X, targets, masks, sample_weight, settings)

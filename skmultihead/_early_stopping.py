@@ -11,7 +11,6 @@ epoch are kept.
 import dataclasses
 
 import numpy as np
-import pandas as pd
 
 from ._missing import take_rows
 from ._targets import as_pandas, target_rows
@@ -59,10 +58,9 @@ def check_scoring(scoring, estimator):
 class EarlyStoppingMixin:
     """The estimator's side: the held-out rows, the callback, the fitted attributes."""
 
-    def _with_early_stopping(self, given, kept, X, columns, masks, sample_weight, settings):
-        """Training rows and settings of a fit, with early stopping's held-out rows (of
-        ``given``: X, y and the sample weights as fit took them) and callback when
-        ``early_stopping``; else as they are."""
+    def _with_early_stopping(self, X_given, y_given, kept, X, columns, masks, sample_weight, settings):
+        """Training rows and settings of a fit, with early stopping's held-out rows and
+        callback when ``early_stopping``; else as they are."""
         if not self.early_stopping:
             return X, columns, masks, sample_weight, settings, None
         if settings.partial:
@@ -75,13 +73,11 @@ class EarlyStoppingMixin:
             )
         scoring = check_scoring(self.scoring, self)
         train, held = held_out_rows(len(X), self.validation_fraction, self._stratify(columns, masks), self._seed)
-        X_given, y_given, weights_given = as_pandas(given[0]), as_pandas(given[1]), given[2]
-        rows = kept[held]
-        X_held = X_given.iloc[rows] if hasattr(X_given, "iloc") else np.asarray(X_given)[rows]
-        y_held = target_rows(y_given, rows, len(X_given))
+        X_given, y_given = as_pandas(X_given), as_pandas(y_given)
+        X_held = X_given.iloc[kept[held]] if hasattr(X_given, "iloc") else np.asarray(X_given)[kept[held]]
+        y_held = target_rows(y_given, kept[held], len(X_given))
         # row weights weigh the held-out rows' loss and score, as MLPClassifier's (per-head ones: training only)
-        row_weights = weights_given is not None and not isinstance(weights_given, (dict, pd.DataFrame))
-        weights_held = np.asarray(weights_given)[rows] if row_weights else None
+        weights_held = None if sample_weight is None or isinstance(sample_weight, dict) else sample_weight[held]
         callback = stopping_callback(self, scoring, X_held, y_held, weights_held, self.n_iter_no_change, self.tol)
         settings = dataclasses.replace(
             settings, validation_data=(X_held, y_held, weights_held), callbacks=[*settings.callbacks, callback]

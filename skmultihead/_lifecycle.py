@@ -8,6 +8,7 @@ else one built from its parameters) when it trains again or hands out ``model_``
 and saved estimators hold the parked values, under ``_parked``.
 """
 
+import numbers
 import weakref
 
 import numpy as np
@@ -118,7 +119,7 @@ class NetworkMixin:
         """What the network of this fit is built from (kept by a new fit as ``_built_from``)."""
         from ._pool import build_signature
 
-        return build_signature(*self._network_args(), self._optimizer())
+        return build_signature(*self._network_args(), self.optimizer, self._routed("optimizer"))
 
     def _changed_since_built(self):
         """The arguments of the network that the parameters set now would build otherwise."""
@@ -135,8 +136,10 @@ class NetworkMixin:
         if changed:
             raise ValueError(f"warm_start=True continues the fitted network, but {', '.join(changed)} changed "
                              "since it was built; set warm_start=False to build a new network.")
-        learning_rate = self._optimizer().get_config()["learning_rate"]
-        if isinstance(learning_rate, (int, float)):  # not a schedule
+        learning_rate = self._routed("optimizer").get("learning_rate")
+        if learning_rate is None:  # the optimizer's own: an instance's, or its class default
+            learning_rate = self._optimizer().get_config()["learning_rate"]
+        if isinstance(learning_rate, numbers.Real):  # not a schedule
             self._network.optimizer.learning_rate = learning_rate
 
     def summary(self, **kwargs):

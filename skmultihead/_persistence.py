@@ -71,7 +71,7 @@ def save(estimator, path, include_optimizer=False):
         state["model"] = SavedNetwork.of(state["model"])
     arrays = []
     encoded = Encoder(arrays).encode(state, "")
-    changed = estimator._changed_since_built() if estimator.initialized_ else []
+    changed = estimator._changed_since_built()  # [] unless fitted
     if changed:
         raise ValueError(f"cannot save: {', '.join(changed)} changed since the network was fitted, so the file would "
                          "describe another network; set it back, or fit again, before saving.")

@@ -138,10 +138,11 @@ def start_key(seed, *arguments):
         return None
 
 
-def build_signature(build_args, compile_args, optimizer):
-    """``{argument: its JSON text}`` of what a network is built and compiled from, its
-    optimizer's configuration but the learning rate (a variable a warm start may set)
-    included; None for an argument that is not plain data."""
+def build_signature(build_args, compile_args, optimizer, optimizer_arguments):
+    """``{argument: its JSON text}`` of what a network is built and compiled from: the
+    arguments of `build_model` and `compile_model`, and the ``optimizer`` parameter with
+    its routed arguments, but the learning rate (a variable a warm start sets); None for an
+    argument that is not plain data. Builds no optimizer: it runs at every fit."""
     left_out = ("random_state", "steps_per_execution")  # the seed; a setting that follows the callbacks
 
     def text(value):
@@ -151,9 +152,13 @@ def build_signature(build_args, compile_args, optimizer):
         except (TypeError, ValueError):
             return None
 
+    def without_rate(config):
+        return {k: v for k, v in config.items() if k not in ("name", "learning_rate")}
+
     signature = {name: text(value) for name, value in {**build_args, **compile_args}.items() if name not in left_out}
-    config = {k: v for k, v in optimizer.get_config().items() if k not in ("name", "learning_rate")}
-    return {**signature, "optimizer": text([_plain(type(optimizer)), config])}
+    if isinstance(optimizer, keras.optimizers.Optimizer):  # an instance: its class and configuration
+        optimizer = [_plain(type(optimizer)), without_rate(optimizer.get_config())]
+    return {**signature, "optimizer": text([optimizer, without_rate(optimizer_arguments)])}
 
 
 def distribution_key():
